@@ -1,0 +1,80 @@
+package dev.buildfarm.controller.api;
+
+import com.google.protobuf.Duration;
+import dev.buildfarm.api.v1.AgentServiceGrpc;
+import dev.buildfarm.api.v1.AppendLogsRequest;
+import dev.buildfarm.api.v1.AppendLogsResponse;
+import dev.buildfarm.api.v1.ClaimJobRequest;
+import dev.buildfarm.api.v1.ClaimJobResponse;
+import dev.buildfarm.api.v1.FinishJobRequest;
+import dev.buildfarm.api.v1.FinishJobResponse;
+import dev.buildfarm.api.v1.HeartbeatRequest;
+import dev.buildfarm.api.v1.HeartbeatResponse;
+import dev.buildfarm.controller.agent.AgentJobs;
+import dev.buildfarm.controller.publish.IndexPublication;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+
+/** The protocol agents speak: claim, heartbeat, logs, finish. */
+@GrpcService
+@Blocking
+public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
+
+    @Inject
+    AgentJobs jobs;
+
+    @Inject
+    IndexPublication publication;
+
+    @Override
+    public void claimJob(ClaimJobRequest request, StreamObserver<ClaimJobResponse> observer) {
+        Rpc.unary(observer, () -> {
+            if (request.getAgent().isBlank()) {
+                throw ApiError.invalid("agent", "is required");
+            }
+            AgentJobs.Claim claim = jobs.claim(request.getJobId(), request.getAgent(), request.getEmulated());
+            return ClaimJobResponse.newBuilder()
+                    .setGranted(claim.granted())
+                    .setAttempt(claim.attempt())
+                    .setReason(claim.reason())
+                    .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()))
+                    .build();
+        });
+    }
+
+    @Override
+    public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
+        Rpc.unary(observer, () -> HeartbeatResponse.newBuilder()
+                .setCancelRequested(jobs.heartbeat(request.getJobId(), request.getAttempt()))
+                .build());
+    }
+
+    @Override
+    public void appendLogs(AppendLogsRequest request, StreamObserver<AppendLogsResponse> observer) {
+        Rpc.unary(observer, () -> AppendLogsResponse.newBuilder()
+                .setCancelRequested(jobs.appendLogs(request.getJobId(), request.getAttempt(), request.getLinesList()))
+                .build());
+    }
+
+    @Override
+    public void finishJob(FinishJobRequest request, StreamObserver<FinishJobResponse> observer) {
+        Rpc.unary(observer, () -> {
+            AgentJobs.Finished finished = switch (request.getResultCase()) {
+                case DIGEST -> {
+                    if (!request.getDigest().matches("sha256:[0-9a-f]{64}")) {
+                        throw ApiError.invalid("digest", "'" + request.getDigest() + "' is not a sha256 digest");
+                    }
+                    yield jobs.succeed(request.getJobId(), request.getAttempt(), request.getDigest());
+                }
+                case FAILURE_REASON -> jobs.fail(request.getJobId(), request.getAttempt(), request.getFailureReason());
+                case RESULT_NOT_SET -> throw ApiError.invalid("result", "set digest or failure_reason");
+            };
+            if (finished.readyToPublish()) {
+                publication.publishSoon(finished.buildId());
+            }
+            return FinishJobResponse.newBuilder().setBuildState(finished.buildState().toProto()).build();
+        });
+    }
+}

@@ -1,0 +1,79 @@
+package dev.buildfarm.controller.build;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.CascadeType;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.OneToMany;
+import jakarta.persistence.OrderBy;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+@Entity
+@Table(name = "build")
+public class BuildEntity extends PanacheEntityBase {
+
+    public static final String NAME_PREFIX = "builds/";
+
+    @Id
+    public UUID id;
+
+    @Column(name = "request_id")
+    public String requestId;
+
+    @Enumerated(EnumType.STRING)
+    public BuildState state;
+
+    /** The normalised BuildSpec as protobuf JSON. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    public String spec;
+
+    public String repository;
+
+    @Column(name = "commit_sha")
+    public String commit;
+
+    @Column(name = "index_digest")
+    public String indexDigest;
+
+    @Column(name = "failure_reason")
+    public String failureReason;
+
+    @Column(name = "create_time")
+    public Instant createTime;
+
+    @Column(name = "update_time")
+    public Instant updateTime;
+
+    @Column(name = "end_time")
+    public Instant endTime;
+
+    @OneToMany(mappedBy = "build", cascade = CascadeType.PERSIST)
+    @OrderBy("createTime, platform")
+    public List<PlatformBuildEntity> platformBuilds = new ArrayList<>();
+
+    public String name() {
+        return NAME_PREFIX + id;
+    }
+
+    public static Optional<BuildEntity> findByRequestId(String requestId) {
+        return find("requestId", requestId).firstResultOptional();
+    }
+
+    public void moveTo(BuildState next, Instant now) {
+        state = next;
+        updateTime = now;
+        if (next.isFinal()) {
+            endTime = now;
+        }
+    }
+}
