@@ -1,0 +1,33 @@
+package dev.buildfarm.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+@ConfigMapping(prefix = "buildfarm.agent")
+public interface AgentSettings {
+
+    /** Name reported on claims; defaults to the host name. */
+    Optional<String> name();
+
+    /** Platforms offered, e.g. linux/amd64,linux/arm/v7. Each is probed before it is served. */
+    List<String> platforms();
+
+    /** Multi-arch image used by the platform probe. */
+    String probeImage();
+
+    Path workDir();
+
+    String dockerHost();
+
+    Duration heartbeatInterval();
+
+    Duration logFlushInterval();
+
+    /** Only run platforms natively (refuse QEMU) when false. */
+    @WithDefault("true")
+    boolean allowEmulation();
+}

@@ -1,0 +1,145 @@
+package dev.buildfarm.agent.jobs;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.ClaimJobRequest;
+import dev.buildfarm.api.v1.ClaimJobResponse;
+import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.common.JobTopics;
+import dev.buildfarm.common.Platform;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jboss.logging.Logger;
+
+/**
+ * Reads one platform's job topic. A job is claimed before its offset is committed; the build runs on
+ * a worker thread while the poll loop stays alive with its partitions paused, because a build lasts
+ * far longer than Kafka's max.poll.interval.ms.
+ */
+final class JobConsumer implements Runnable {
+
+    private static final Logger LOG = Logger.getLogger(JobConsumer.class);
+
+    private final Platform platform;
+    private final boolean emulated;
+    private final String agentName;
+    private final AgentServiceBlockingStub controller;
+    private final JobRunner runner;
+    private final Platform enginePlatform;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final ExecutorService worker;
+    private volatile boolean running = true;
+    private Future<?> current;
+
+    JobConsumer(String bootstrapServers, Platform platform, boolean emulated, String agentName,
+                AgentServiceBlockingStub controller, JobRunner runner, Platform enginePlatform) {
+        this.platform = platform;
+        this.emulated = emulated;
+        this.agentName = agentName;
+        this.controller = controller;
+        this.runner = runner;
+        this.enginePlatform = enginePlatform;
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "buildfarm-agents-" + platform.slug());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, agentName + "-" + platform.slug());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        this.worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "build-" + platform.slug()));
+    }
+
+    @Override
+    public void run() {
+        try {
+            consumer.subscribe(List.of(JobTopics.forPlatform(platform)));
+            while (running) {
+                if (current != null && current.isDone()) {
+                    current = null;
+                    consumer.resume(consumer.paused());
+                }
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    handle(record);
+                }
+            }
+        } catch (WakeupException e) {
+            // Shutting down.
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "consumer of %s stopped", platform);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        PlatformJob job;
+        try {
+            job = PlatformJob.parseFrom(record.value());
+        } catch (InvalidProtocolBufferException e) {
+            LOG.errorf("skipping an unreadable job at %s offset %d", partition, record.offset());
+            commit(partition, record.offset());
+            return;
+        }
+        ClaimJobResponse claim;
+        try {
+            claim = controller.withDeadlineAfter(10, TimeUnit.SECONDS).claimJob(ClaimJobRequest.newBuilder()
+                    .setJobId(job.getJobId()).setAgent(agentName).setEmulated(emulated).build());
+        } catch (StatusRuntimeException e) {
+            // Not committed: read the job again after a pause.
+            LOG.warnf("claim of job %s failed (%s); retrying", job.getJobId(), e.getStatus());
+            consumer.seek(partition, record.offset());
+            sleep(1_000);
+            return;
+        }
+        commit(partition, record.offset());
+        if (!claim.getGranted()) {
+            LOG.infof("job %s (%s) not claimed: %s", job.getJobId(), platform, claim.getReason());
+            return;
+        }
+        LOG.infof("claimed job %s of %s for %s, attempt %d%s", job.getJobId(), job.getBuildName(), platform,
+                claim.getAttempt(), emulated ? " (emulated)" : "");
+        consumer.pause(consumer.assignment());
+        int attempt = claim.getAttempt();
+        current = worker.submit(() -> runner.run(job, attempt, enginePlatform));
+    }
+
+    private void commit(TopicPartition partition, long offset) {
+        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(offset + 1)));
+    }
+
+    void stop() {
+        running = false;
+        consumer.wakeup();
+        worker.shutdown();
+    }
+
+    /** Waits for the running build, if any, to finish. */
+    boolean awaitIdle(Duration timeout) throws InterruptedException {
+        return worker.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

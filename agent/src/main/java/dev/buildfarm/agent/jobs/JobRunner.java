@@ -1,0 +1,189 @@
+package dev.buildfarm.agent.jobs;
+
+import dev.buildfarm.agent.AgentSettings;
+import dev.buildfarm.agent.docker.BaseImagePinning;
+import dev.buildfarm.agent.docker.ImageBuilder;
+import dev.buildfarm.agent.docker.ImagePuller;
+import dev.buildfarm.agent.source.GitCheckout;
+import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.FinishJobRequest;
+import dev.buildfarm.api.v1.HeartbeatRequest;
+import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.common.Platform;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/** Runs one claimed platform job: checkout, pin bases, build, push, report. */
+@ApplicationScoped
+public class JobRunner {
+
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
+
+    @GrpcClient("controller")
+    AgentServiceBlockingStub controller;
+
+    @Inject
+    AgentSettings settings;
+
+    @Inject
+    ImagePuller puller;
+
+    @Inject
+    ImageBuilder builder;
+
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> {
+        Thread t = new Thread(r, "job-timers");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public void run(PlatformJob job, int attempt, Platform enginePlatform) {
+        Platform platform = Platform.parse(job.getPlatform());
+        ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
+        LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
+        long flushMillis = settings.logFlushInterval().toMillis();
+        long beatMillis = settings.heartbeatInterval().toMillis();
+        ScheduledFuture<?> flusher = timers.scheduleWithFixedDelay(log::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> heartbeat = timers.scheduleWithFixedDelay(
+                () -> heartbeat(job.getJobId(), attempt, cancellation), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        Path workspace = settings.workDir().resolve(job.getJobId() + "-" + attempt);
+        String digest = null;
+        String failure = null;
+        try {
+            digest = build(job, platform, enginePlatform, workspace, log::line, cancellation);
+        } catch (ImageBuilder.BuildFailure e) {
+            failure = e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = "agent stopped";
+        } catch (Exception e) {
+            LOG.warnf(e, "job %s (%s) failed", job.getJobId(), platform);
+            failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } finally {
+            flusher.cancel(false);
+            heartbeat.cancel(false);
+            deleteQuietly(workspace);
+        }
+        if (failure != null) {
+            log.line("error: " + failure);
+        }
+        log.flush();
+        finish(job, attempt, digest, failure);
+    }
+
+    private String build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
+                         java.util.function.Consumer<String> log, ImageBuilder.Cancellation cancellation) throws Exception {
+        BuildSpec spec = job.getSpec();
+        log.accept("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
+        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace);
+        Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
+        Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
+        if (!context.startsWith(workspace) || !Files.isDirectory(context)) {
+            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + spec.getDockerfileDirectory() + "' does not exist at " + job.getCommit());
+        }
+        if (!Files.isRegularFile(dockerfile) || !dockerfile.toRealPath().startsWith(workspace.toRealPath())) {
+            throw new ImageBuilder.BuildFailure("no Dockerfile '" + spec.getDockerfileName() + "' in '"
+                    + spec.getDockerfileDirectory() + "' at " + job.getCommit());
+        }
+        Map<String, String> args = new LinkedHashMap<>(spec.getBuildArgsMap());
+        args.putAll(automaticArgs(platform, enginePlatform));
+        BaseImagePinning.Result pinned = BaseImagePinning.pin(
+                Files.readString(dockerfile, StandardCharsets.UTF_8), args, platform,
+                (reference, p) -> puller.pull(reference, p).id());
+        pinned.pins().forEach(pin -> log.accept("base " + pin.reference() + " for " + pin.platform() + " is " + pin.imageId()));
+        // The checkout is private to this attempt, so the pinned Dockerfile replaces the original in place.
+        Files.writeString(dockerfile, pinned.dockerfile(), StandardCharsets.UTF_8);
+        String pushTag = "buildfarm-" + job.getJobId() + "-" + platform.slug();
+        return builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
+                spec.getRepository(), pushTag), log, cancellation);
+    }
+
+    /** BuildKit's automatic platform arguments, which the classic builder does not supply. */
+    static Map<String, String> automaticArgs(Platform target, Platform build) {
+        Map<String, String> args = new LinkedHashMap<>();
+        args.put("TARGETPLATFORM", target.toString());
+        args.put("TARGETOS", target.os());
+        args.put("TARGETARCH", target.architecture());
+        args.put("TARGETVARIANT", target.variant());
+        args.put("BUILDPLATFORM", build.toString());
+        args.put("BUILDOS", build.os());
+        args.put("BUILDARCH", build.architecture());
+        args.put("BUILDVARIANT", build.variant());
+        return args;
+    }
+
+    private void heartbeat(String jobId, int attempt, ImageBuilder.Cancellation cancellation) {
+        try {
+            boolean cancel = controller.withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .heartbeat(HeartbeatRequest.newBuilder().setJobId(jobId).setAttempt(attempt).build())
+                    .getCancelRequested();
+            if (cancel) {
+                cancellation.cancel();
+            }
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                LOG.warnf("job %s attempt %d lost its lease: stopping", jobId, attempt);
+                cancellation.cancel();
+            }
+        }
+    }
+
+    private void finish(PlatformJob job, int attempt, String digest, String failure) {
+        FinishJobRequest.Builder request = FinishJobRequest.newBuilder().setJobId(job.getJobId()).setAttempt(attempt);
+        if (failure == null) {
+            request.setDigest(digest);
+        } else {
+            request.setFailureReason(failure);
+        }
+        for (int tries = 1; ; tries++) {
+            try {
+                controller.withDeadlineAfter(30, TimeUnit.SECONDS).finishJob(request.build());
+                LOG.infof("job %s (%s) finished: %s", job.getJobId(), job.getPlatform(), failure == null ? digest : failure);
+                return;
+            } catch (StatusRuntimeException e) {
+                Status.Code code = e.getStatus().getCode();
+                if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED || tries >= 10) {
+                    LOG.warnf("job %s: finish refused: %s", job.getJobId(), e.getStatus());
+                    return;
+                }
+                sleep(Math.min(10_000L, 500L * tries));
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warnf("could not delete %s: %s", directory, e.getMessage());
+        }
+    }
+}

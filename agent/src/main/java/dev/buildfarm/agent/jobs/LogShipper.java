@@ -1,0 +1,79 @@
+package dev.buildfarm.agent.jobs;
+
+import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.AppendLogsRequest;
+import dev.buildfarm.api.v1.LogLine;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Numbers build output lines and sends them to the controller in batches. A batch that fails is
+ * kept and resent with the same sequence numbers, which the controller stores once.
+ */
+final class LogShipper {
+
+    private static final int MAX_BATCH = 500;
+    private static final int MAX_LINE_BYTES = 64 * 1024;
+
+    private final AgentServiceBlockingStub controller;
+    private final String jobId;
+    private final int attempt;
+    private final Runnable onCancel;
+    private final List<LogLine> pending = new ArrayList<>();
+    private long sequence;
+
+    LogShipper(AgentServiceBlockingStub controller, String jobId, int attempt, Runnable onCancel) {
+        this.controller = controller;
+        this.jobId = jobId;
+        this.attempt = attempt;
+        this.onCancel = onCancel;
+    }
+
+    synchronized void line(String text) {
+        pending.add(LogLine.newBuilder().setSequence(++sequence).setText(truncate(text)).build());
+    }
+
+    /** Sends what is pending; on a transient error the lines stay for the next flush. */
+    void flush() {
+        while (true) {
+            List<LogLine> batch;
+            synchronized (this) {
+                if (pending.isEmpty()) {
+                    return;
+                }
+                batch = List.copyOf(pending.subList(0, Math.min(MAX_BATCH, pending.size())));
+            }
+            try {
+                boolean cancel = controller.withDeadlineAfter(10, TimeUnit.SECONDS).appendLogs(AppendLogsRequest.newBuilder()
+                        .setJobId(jobId).setAttempt(attempt).addAllLines(batch).build()).getCancelRequested();
+                synchronized (this) {
+                    pending.subList(0, batch.size()).clear();
+                }
+                if (cancel) {
+                    onCancel.run();
+                }
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                    // The attempt lost its lease: nobody wants these lines any more.
+                    synchronized (this) {
+                        pending.clear();
+                    }
+                    onCancel.run();
+                }
+                return;
+            }
+        }
+    }
+
+    private static String truncate(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= MAX_LINE_BYTES) {
+            return text;
+        }
+        return new String(bytes, 0, MAX_LINE_BYTES, StandardCharsets.UTF_8) + " [line truncated]";
+    }
+}
