@@ -1,0 +1,175 @@
+package dev.buildfarm.cli;
+
+import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.GitSource;
+import dev.buildfarm.api.v1.PlatformBuild;
+import dev.buildfarm.api.v1.SubmitBuildRequest;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "submit",
+    mixinStandardHelpOptions = true,
+    description = "Submit a multi-arch build of a git repository; prints the build's name.")
+final class SubmitCommand implements Callable<Integer> {
+
+  static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--git-url", required = true, paramLabel = "URL", description = "Git repository URL.")
+  String gitUrl;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Revision revision;
+
+  static final class Revision {
+    @Option(names = "--ref", required = true, paramLabel = "REF",
+        description = "Branch, tag or ref name; the controller resolves it to one commit.")
+    String ref;
+
+    @Option(names = "--commit", required = true, paramLabel = "SHA", description = "A full commit id.")
+    String commit;
+  }
+
+  @Option(names = "--context", paramLabel = "DIR", defaultValue = "",
+      description = "Build context directory inside the repository (default: the root).")
+  String context;
+
+  @Option(names = "--file", paramLabel = "NAME", defaultValue = "",
+      description = "Dockerfile name inside the context (default: Dockerfile).")
+  String file;
+
+  @Option(names = "--platform", required = true, split = "\\s*,\\s*", splitSynopsisLabel = ",", paramLabel = "PLATFORM",
+      description = "Target platform, e.g. linux/amd64; repeat or comma-separate.")
+  List<String> platforms;
+
+  @Option(names = {"-t", "--tag"}, required = true, paramLabel = "REPO:TAG",
+      converter = ImageRef.Converter.class,
+      description = "Image to publish as REPO:TAG; repeat for more tags of the same repository.")
+  List<ImageRef> images;
+
+  @Option(names = "--build-arg", paramLabel = "KEY=VALUE", converter = BuildArg.Converter.class,
+      description = "Build argument; repeatable.")
+  List<BuildArg> buildArgs = List.of();
+
+  @Option(names = "--no-cache", description = "Pull base images fresh and use no layer cache.")
+  boolean noCache;
+
+  @Option(names = "--request-id", paramLabel = "ID",
+      description = "Idempotency key: submitting the same id again answers the same build (default: random).")
+  String requestId;
+
+  @Option(names = "--wait",
+      description = "Follow the build until it ends; exit 0 only if it SUCCEEDED.")
+  boolean waitForEnd;
+
+  /** The request these arguments describe; a usage error (exit 2) when they are inconsistent. */
+  SubmitBuildRequest request() {
+    String repository = images.get(0).repository();
+    for (ImageRef image : images) {
+      if (!image.repository().equals(repository)) {
+        throw new ParameterException(spec.commandLine(),
+            "all -t values must name the same repository: " + images.get(0) + " vs " + image);
+      }
+    }
+    List<String> cleanPlatforms = platforms.stream().map(String::strip).filter(p -> !p.isEmpty()).toList();
+    if (cleanPlatforms.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--platform needs at least one platform");
+    }
+    GitSource.Builder source = GitSource.newBuilder().setUrl(gitUrl);
+    if (revision.commit != null) {
+      source.setCommit(revision.commit);
+    } else {
+      source.setRef(revision.ref);
+    }
+    Map<String, String> args = new HashMap<>();
+    buildArgs.forEach(a -> args.put(a.key(), a.value())); // the last one wins, as with docker
+    BuildSpec buildSpec = BuildSpec.newBuilder()
+        .setSource(source)
+        .setDockerfileDirectory(context)
+        .setDockerfileName(file)
+        .addAllPlatforms(cleanPlatforms)
+        .setRepository(repository)
+        .addAllTags(images.stream().map(ImageRef::tag).distinct().toList())
+        .putAllBuildArgs(args)
+        .setNoCache(noCache)
+        .build();
+    // A random key still makes the controller's deduplication safe for this one invocation.
+    String id = requestId != null ? requestId : UUID.randomUUID().toString();
+    return SubmitBuildRequest.newBuilder().setRequestId(id).setSpec(buildSpec).build();
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    SubmitBuildRequest request = request();
+    PrintWriter out = spec.commandLine().getOut();
+    try (BuildfarmClient client = main.client()) {
+      Build build = client.submit(request);
+      if (!waitForEnd) {
+        if (main.json()) {
+          Printer.json(out, build);
+        } else {
+          out.println(build.getName());
+        }
+        out.flush();
+        return 0;
+      }
+      // In json mode progress goes to stderr, so stdout stays one parseable document.
+      PrintWriter progress = main.json() ? spec.commandLine().getErr() : out;
+      progress.println(build.getName());
+      build = follow(client, build, progress);
+      if (main.json()) {
+        Printer.json(out, build);
+      } else if (build.getState() == Build.State.SUCCEEDED) {
+        out.println("index digest: " + build.getIndexDigest());
+      }
+      out.flush();
+      return build.getState() == Build.State.SUCCEEDED ? 0 : Main.EXIT_BUILD_NOT_SUCCEEDED;
+    }
+  }
+
+  /** Polls until the build ends, printing a line for every change of the build or a platform. */
+  private static Build follow(BuildfarmClient client, Build build, PrintWriter progress)
+      throws InterruptedException {
+    Map<String, String> shown = new HashMap<>();
+    while (true) {
+      show(shown, "", Printer.buildLine(build), progress);
+      for (PlatformBuild p : build.getPlatformBuildsList()) {
+        show(shown, p.getPlatform(), Printer.platformLine(p), progress);
+      }
+      progress.flush();
+      if (ended(build.getState())) {
+        return build;
+      }
+      Thread.sleep(POLL_INTERVAL.toMillis());
+      build = client.get(build.getName());
+    }
+  }
+
+  private static void show(Map<String, String> shown, String key, String line, PrintWriter out) {
+    if (!line.equals(shown.put(key, line))) {
+      out.println(line);
+    }
+  }
+
+  static boolean ended(Build.State state) {
+    return state == Build.State.SUCCEEDED
+        || state == Build.State.FAILED
+        || state == Build.State.CANCELLED;
+  }
+}
