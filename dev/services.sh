@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The farm's own services on this host: controller (:8080), manifest assembler (:8082) and one
+# agent (:8081) serving all four platforms (amd64 natively, the arm ones under QEMU).
+# Usage: dev/services.sh up|down|status     (build first: ./mvnw install -DskipTests)
+set -euo pipefail
+DEV="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$DEV/env.sh"
+RUN="$STACK_DIR/services"
+LOGS="$STACK_DIR/logs"
+mkdir -p "$RUN" "$LOGS"
+
+log() { echo "[services] $(date +%T) $*"; }
+
+jar_of() { echo "$REPO/$1/target/quarkus-app/quarkus-run.jar"; }
+port_of() { case "$1" in controller) echo 8080 ;; agent) echo 8081 ;; manifest-assembler) echo 8082 ;; esac; }
+
+# alive NAME: its pid runs (not a zombie) and is still that service's java process.
+alive() {
+  local pid state cmd
+  pid="$(cat "$RUN/$1.pid" 2>/dev/null)" || return 1
+  state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" || return 1
+  [[ "$state" != Z ]] || return 1
+  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *"$(jar_of "$1")"* ]]
+}
+
+ready() { curl -fsS --max-time 2 "http://127.0.0.1:$(port_of "$1")/q/health/ready" >/dev/null 2>&1; }
+
+start() {
+  local name="$1"; shift
+  if alive "$name"; then log "$name already running"; return; fi
+  [[ -f "$(jar_of "$name")" ]] || { echo "missing $(jar_of "$name"): run ./mvnw install -DskipTests" >&2; exit 1; }
+  log "starting $name (log: $LOGS/$name.log)"
+  # setsid: the service outlives this script and is stopped by its pid.
+  setsid java "$@" -jar "$(jar_of "$name")" >"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+wait_ready() {
+  local name="$1" limit="${2:-120}"
+  for _ in $(seq "$limit"); do
+    ready "$name" && { log "$name ready on 127.0.0.1:$(port_of "$name")"; return; }
+    alive "$name" || break
+    sleep 1
+  done
+  echo "$name did not become ready; last lines of $LOGS/$name.log:" >&2
+  tail -n 40 "$LOGS/$name.log" >&2
+  exit 1
+}
+
+stop() {
+  local name="$1" pid
+  alive "$name" || { rm -f "$RUN/$name.pid"; return; }
+  pid="$(cat "$RUN/$name.pid")"
+  log "stopping $name"
+  kill "$pid"
+  for _ in $(seq 60); do alive "$name" || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$RUN/$name.pid"
+}
+
+case "${1:-}" in
+  up)
+    start manifest-assembler -Xmx256m
+    start controller -Xmx384m \
+      -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
+      -Dbuildfarm.sources.allow-file-urls=true
+    wait_ready manifest-assembler
+    wait_ready controller
+    start agent -Xmx192m -Dkafka.bootstrap.servers="$KAFKA" \
+      -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work"
+    wait_ready agent 300
+    ;;
+  down)
+    stop agent; stop controller; stop manifest-assembler ;;
+  status)
+    for s in controller manifest-assembler agent; do
+      state=down; alive "$s" && state=up; ready "$s" && state=ready
+      printf '%-20s %-6s 127.0.0.1:%-5s %s\n' "$s" "$state" "$(port_of "$s")" "$LOGS/$s.log"
+    done ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
