@@ -1,0 +1,250 @@
+package dev.buildfarm.assembler.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * A small client of the OCI distribution API: just the calls the assembler (and its tests) make.
+ * Every read is verified against its digest; connection errors, 5xx and 429 are retried with
+ * exponential backoff (honouring Retry-After) a bounded number of times, then reported as
+ * {@link RegistryUnavailableException}. No authentication: the farm's registry is trusted by network.
+ */
+public class RegistryClient {
+    private static final Logger LOG = Logger.getLogger(RegistryClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param insecureHosts "host:port" entries spoken to over plain HTTP; all others use HTTPS
+     * @param maxAttempts   tries per request, including the first
+     */
+    public record Settings(Set<String> insecureHosts, int maxAttempts, Duration initialBackoff, Duration maxBackoff,
+            Duration connectTimeout, Duration requestTimeout) {
+    }
+
+    /** A manifest as stored: its exact bytes, their digest, and the media type the registry served it as. */
+    public record Manifest(String digest, String mediaType, byte[] bytes) {
+    }
+
+    private final Settings settings;
+    private final HttpClient http;
+
+    public RegistryClient(Settings settings) {
+        this.settings = settings;
+        this.http = HttpClient.newBuilder()
+                // HTTP/1.1: plain-HTTP registries would otherwise be sent h2c upgrade attempts.
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout())
+                // Blob GETs may redirect to backing storage.
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .build();
+    }
+
+    /**
+     * GET a manifest by digest or tag. {@code accept} must list every media type the caller can
+     * handle: registries answer 404 (or convert) when the stored type is not acceptable.
+     */
+    public Manifest getManifest(Repository repo, String reference, List<String> accept) {
+        String what = "manifest " + repo + "@" + reference;
+        HttpResponse<byte[]> response = expect(send(request(repo, "manifests/" + reference)
+                .header("Accept", String.join(", ", accept)).GET().build(), what), what, 200);
+        byte[] bytes = response.body();
+        String digest;
+        if (Digests.isDigest(reference)) {
+            Digests.verify(reference, bytes, what);
+            digest = reference;
+        } else {
+            // By tag there is nothing to check against but the registry's own claim.
+            digest = Digests.sha256(bytes);
+            Optional<String> claimed = response.headers().firstValue("Docker-Content-Digest");
+            if (claimed.isPresent() && !claimed.get().equals(digest)) {
+                throw new DigestMismatchException(what, claimed.get(), digest);
+            }
+        }
+        String mediaType = MediaTypes.base(response.headers().firstValue("Content-Type").orElse(null));
+        if (!MediaTypes.isImageManifest(mediaType) && !MediaTypes.isIndex(mediaType)) {
+            // Some registries serve a generic type; the manifest names its own.
+            mediaType = mediaTypeField(bytes);
+        }
+        return new Manifest(digest, mediaType, bytes);
+    }
+
+    /** GET a blob, verified against its digest. */
+    public byte[] getBlob(Repository repo, String digest) {
+        String what = "blob " + repo + "@" + digest;
+        byte[] bytes = expect(send(request(repo, "blobs/" + digest).GET().build(), what), what, 200).body();
+        Digests.verify(digest, bytes, what);
+        return bytes;
+    }
+
+    public boolean headBlob(Repository repo, String digest) {
+        String what = "blob " + repo + "@" + digest;
+        HttpResponse<byte[]> response = send(request(repo, "blobs/" + digest)
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), what);
+        if (response.statusCode() == 404) {
+            return false;
+        }
+        expect(response, what, 200);
+        return true;
+    }
+
+    /** Upload a blob (monolithic POST then PUT), unless it is already there. Returns its digest. */
+    public String uploadBlob(Repository repo, byte[] bytes) {
+        String digest = Digests.sha256(bytes);
+        if (headBlob(repo, digest)) {
+            return digest;
+        }
+        String what = "blob upload " + repo + "@" + digest;
+        HttpRequest start = request(repo, "blobs/uploads/").POST(HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<byte[]> started = expect(send(start, what), what, 202);
+        String location = started.headers().firstValue("Location")
+                .orElseThrow(() -> new RegistryException(started.statusCode(), what + ": no Location in the answer"));
+        URI upload = start.uri().resolve(location);
+        String separator = upload.getQuery() == null ? "?" : "&";
+        HttpRequest put = HttpRequest.newBuilder(URI.create(upload + separator + "digest=" + digest))
+                .timeout(settings.requestTimeout())
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+        expect(send(put, what), what, 201);
+        return digest;
+    }
+
+    /**
+     * PUT a manifest under a digest or tag, exactly these bytes. Returns their digest, after checking
+     * that the registry stored them under the same one.
+     */
+    public String putManifest(Repository repo, String reference, String mediaType, byte[] bytes) {
+        String digest = Digests.sha256(bytes);
+        String what = "manifest PUT " + repo + ":" + reference;
+        HttpResponse<byte[]> response = expect(send(request(repo, "manifests/" + reference)
+                .header("Content-Type", mediaType)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(), what), what, 201);
+        Optional<String> stored = response.headers().firstValue("Docker-Content-Digest");
+        if (stored.isPresent() && !stored.get().equals(digest)) {
+            throw new DigestMismatchException(what, digest, stored.get());
+        }
+        return digest;
+    }
+
+    private HttpRequest.Builder request(Repository repo, String suffix) {
+        String scheme = settings.insecureHosts().contains(repo.host()) ? "http" : "https";
+        return HttpRequest.newBuilder(URI.create(scheme + "://" + repo.host() + "/v2/" + repo.path() + "/" + suffix))
+                .timeout(settings.requestTimeout());
+    }
+
+    /** Send with bounded retries on connection errors, 5xx and 429. Other answers are returned as they are. */
+    HttpResponse<byte[]> send(HttpRequest request, String what) {
+        for (int attempt = 1;; attempt++) {
+            Duration wait;
+            try {
+                HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                int status = response.statusCode();
+                if (status != 429 && status < 500) {
+                    return response;
+                }
+                if (attempt >= settings.maxAttempts()) {
+                    throw new RegistryUnavailableException(status, what + ": registry answered " + status
+                            + " after " + attempt + " tries: " + errorText(response.body()));
+                }
+                wait = retryAfter(response).orElse(backoff(attempt));
+                LOG.debugf("%s: registry answered %d, retrying in %s", what, status, wait);
+            } catch (IOException e) {
+                if (attempt >= settings.maxAttempts()) {
+                    throw new RegistryUnavailableException(what + ": registry " + request.uri().getAuthority()
+                            + " unreachable after " + attempt + " tries: " + e, e);
+                }
+                wait = backoff(attempt);
+                LOG.debugf("%s: %s, retrying in %s", what, e, wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RegistryUnavailableException(what + ": interrupted", e);
+            }
+            sleep(wait);
+        }
+    }
+
+    private Duration backoff(int attempt) {
+        Duration d = settings.initialBackoff().multipliedBy(1L << Math.min(attempt - 1, 20));
+        return d.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : d;
+    }
+
+    /** Retry-After in seconds or as an HTTP date, capped at the maximum backoff so retries stay bounded. */
+    private Optional<Duration> retryAfter(HttpResponse<?> response) {
+        return response.headers().firstValue("Retry-After").map(value -> {
+            Duration d;
+            try {
+                d = Duration.ofSeconds(Long.parseLong(value.trim()));
+            } catch (NumberFormatException notSeconds) {
+                try {
+                    d = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME));
+                } catch (RuntimeException notDate) {
+                    return null;
+                }
+            }
+            if (d.isNegative()) {
+                return Duration.ZERO;
+            }
+            return d.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : d;
+        });
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailableException("interrupted while waiting to retry", e);
+        }
+    }
+
+    private static HttpResponse<byte[]> expect(HttpResponse<byte[]> response, String what, int status) {
+        if (response.statusCode() != status) {
+            throw new RegistryException(response.statusCode(),
+                    what + ": registry answered " + response.statusCode() + ": " + errorText(response.body()));
+        }
+        return response;
+    }
+
+    /** The distribution error codes and messages ("MANIFEST_UNKNOWN: manifest unknown"), or the raw body. */
+    static String errorText(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "(no body)";
+        }
+        try {
+            JsonNode errors = JSON.readTree(body).path("errors");
+            if (errors.isArray() && !errors.isEmpty()) {
+                StringBuilder sb = new StringBuilder();
+                for (JsonNode e : errors) {
+                    if (!sb.isEmpty()) {
+                        sb.append("; ");
+                    }
+                    sb.append(e.path("code").asText()).append(": ").append(e.path("message").asText());
+                }
+                return sb.toString();
+            }
+        } catch (IOException | RuntimeException notJson) {
+            // fall through to the raw text
+        }
+        String text = new String(body, java.nio.charset.StandardCharsets.UTF_8).strip();
+        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+    }
+
+    private static String mediaTypeField(byte[] manifest) {
+        try {
+            return JSON.readTree(manifest).path("mediaType").asText("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
