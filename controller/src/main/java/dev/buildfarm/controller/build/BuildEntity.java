@@ -8,7 +8,6 @@ import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
 import jakarta.persistence.OneToMany;
-import jakarta.persistence.OrderBy;
 import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,7 +57,6 @@ public class BuildEntity extends PanacheEntityBase {
     public Instant endTime;
 
     @OneToMany(mappedBy = "build", cascade = CascadeType.PERSIST)
-    @OrderBy("createTime, platform")
     public List<PlatformBuildEntity> platformBuilds = new ArrayList<>();
 
     public String name() {

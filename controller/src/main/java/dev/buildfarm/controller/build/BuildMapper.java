@@ -7,6 +7,8 @@ import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.PlatformBuild;
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
 
 /** Stored rows to API messages. */
 public final class BuildMapper {
@@ -46,7 +48,11 @@ public final class BuildMapper {
         if (build.endTime != null) {
             out.setEndTime(timestamp(build.endTime));
         }
-        build.platformBuilds.forEach(pb -> out.addPlatformBuilds(toProto(pb)));
+        // In the order of the spec, which is the farm's fixed platform order.
+        List<String> order = out.getSpec().getPlatformsList();
+        build.platformBuilds.stream()
+                .sorted(Comparator.comparingInt(pb -> order.indexOf(pb.platform)))
+                .forEach(pb -> out.addPlatformBuilds(toProto(pb)));
         return out.build();
     }
 

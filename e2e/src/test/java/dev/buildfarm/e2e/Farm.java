@@ -1,0 +1,54 @@
+package dev.buildfarm.e2e;
+
+import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.BuildServiceGrpc;
+import dev.buildfarm.api.v1.GetBuildRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+
+/** The running farm and stack the tests talk to (started by dev/test.sh), read from the environment. */
+final class Farm {
+
+    static final String ENDPOINT = env("BUILDFARM_ENDPOINT", "127.0.0.1:8080");
+    static final String REGISTRY = env("REGISTRY", "127.0.0.1:5000");
+    static final String KAFKA = env("KAFKA", "127.0.0.1:9092");
+    static final Path GIT_BASE = Path.of(env("GIT_BASE", Path.of("..", ".stack", "git").toAbsolutePath().normalize().toString()));
+    static final String GIT_URL_BASE = env("GIT_URL_BASE", "git://127.0.0.1:9418");
+    static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    private static final Set<Build.State> FINAL = EnumSet.of(Build.State.SUCCEEDED, Build.State.FAILED, Build.State.CANCELLED);
+    private static ManagedChannel channel;
+
+    private Farm() {
+    }
+
+    static synchronized BuildServiceGrpc.BuildServiceBlockingStub builds() {
+        if (channel == null) {
+            channel = ManagedChannelBuilder.forTarget(ENDPOINT).usePlaintext().build();
+        }
+        return BuildServiceGrpc.newBlockingStub(channel);
+    }
+
+    static Build awaitFinal(String name, Duration timeout) {
+        AtomicReference<Build> last = new AtomicReference<>();
+        Awaitility.await(name + " to finish")
+                .atMost(timeout)
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    last.set(builds().getBuild(GetBuildRequest.newBuilder().setName(name).build()));
+                    return FINAL.contains(last.get().getState());
+                });
+        return last.get();
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}
