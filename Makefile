@@ -1,12 +1,26 @@
-# Local stack (dev/stack.sh): Docker engine + QEMU, registry, Kafka, PostgreSQL, git daemon, base image.
-# Data, pids and logs live under $BUILDFARM_STACK_DIR (default .stack/).
-.PHONY: up down status
+# buildfarm: the two commands are `make demo` and `make test` (see README.md).
+# Data, pids and logs of the local stack live under $BUILDFARM_STACK_DIR (default .stack/).
+.PHONY: demo test up down status build services bench
+
+demo:
+	dev/demo.sh
+
+test:
+	dev/test.sh
 
 up:
 	dev/stack.sh up
 
 down:
+	-dev/services.sh down
 	dev/stack.sh down
 
 status:
 	dev/stack.sh status
+	dev/services.sh status
+
+build:
+	./mvnw -B install -DskipTests
+
+services:
+	dev/services.sh up
