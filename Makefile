@@ -24,3 +24,6 @@ build:
 
 services:
 	dev/services.sh up
+
+bench:
+	dev/bench.sh

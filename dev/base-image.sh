@@ -21,8 +21,11 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 deb_of() { ls "$W"/debs/busybox-static_*_"$1".deb | tail -n 1; }
 busybox_in() { local f; for f in "$1"/bin/busybox "$1"/usr/bin/busybox; do [[ -f "$f" ]] && { echo "$f"; return; }; done; return 1; }
 size() { stat -c %s "$1"; }
+# Bump when the image changes, so stacks that hold an older one publish it again.
+REVISION=2
 index_ok() {
-  curl -fsS -H "Accept: $OCI_INDEX" "$API/manifests/latest" 2>/dev/null | jq -e '.manifests | length == 4' >/dev/null
+  curl -fsS -H "Accept: $OCI_INDEX" "$API/manifests/latest" 2>/dev/null \
+    | jq -e --arg rev "$REVISION" '(.manifests | length == 4) and .annotations["dev.buildfarm.base.revision"] == $rev' >/dev/null
 }
 
 # --force publishes again (e.g. after a change here); otherwise skip when the tag is complete.
@@ -85,7 +88,8 @@ for p in "${PLATFORMS[@]}"; do
   jq -cj -n --arg arch "$arch" --arg variant "$variant" --arg diff "sha256:$(sha "$d/layer.tar")" \
     '{architecture: $arch, os: "linux"} + (if $variant == "" then {} else {variant: $variant} end)
      + {config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"]},
-        rootfs: {type: "layers", diff_ids: [$diff]}, created: "1970-01-01T00:00:00Z"}' >"$d/config.json"
+        rootfs: {type: "layers", diff_ids: [$diff]}, created: "1970-01-01T00:00:00Z",
+        history: [{created: "1970-01-01T00:00:00Z", created_by: "busybox-static from Debian"}]}' >"$d/config.json"
   config="sha256:$(sha "$d/config.json")"
   push_blob "$d/layer.tar.gz" "$layer"
   push_blob "$d/config.json" "$config"
@@ -105,7 +109,8 @@ for p in "${PLATFORMS[@]}"; do
 done
 
 # 4. The index, by digest and then as the tag.
-printf '%s\n' "${entries[@]}" | jq -cj -s --arg mt "$OCI_INDEX" '{schemaVersion: 2, mediaType: $mt, manifests: .}' >"$W/index.json"
+printf '%s\n' "${entries[@]}" | jq -cj -s --arg mt "$OCI_INDEX" --arg rev "$REVISION" \
+  '{schemaVersion: 2, mediaType: $mt, manifests: ., annotations: {"dev.buildfarm.base.revision": $rev}}' >"$W/index.json"
 push_manifest "$W/index.json" "$OCI_INDEX" "sha256:$(sha "$W/index.json")"
 push_manifest "$W/index.json" "$OCI_INDEX" latest
 index_ok || { log "ERROR: $BASE_IMAGE is not a 4-platform index after the push"; exit 1; }
