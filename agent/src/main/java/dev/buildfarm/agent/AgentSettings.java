@@ -27,6 +27,13 @@ public interface AgentSettings {
 
     Duration logFlushInterval();
 
+    /**
+     * Images are pushed to host/STAGING/path of the target repository; the assembler copies them
+     * into the target by digest, so the target only gains the index and its tags.
+     */
+    @WithDefault("buildfarm-staging")
+    String stagingNamespace();
+
     /** Only run platforms natively (refuse QEMU) when false. */
     @WithDefault("true")
     boolean allowEmulation();

@@ -101,6 +101,13 @@ class MultiArchBuildTest {
     }
 
     @Test
+    void theRepositoryGainsOnlyTheRequestedTags() throws Exception {
+        List<String> tags = new java.util.ArrayList<>();
+        Registry.tags(REPOSITORY_PATH).path("tags").forEach(t -> tags.add(t.asText()));
+        assertThat(tags).containsExactlyInAnyOrder("main", "v1");
+    }
+
+    @Test
     void eachArchitecturePullsAndRunsItsOwnVariant() throws Exception {
         Map<String, String> expected = Map.of(
                 "linux/amd64", "Hello, amd64! (built for linux/amd64 on x86_64)",

@@ -40,7 +40,7 @@ public class IndexPublisher {
             MediaTypes.INDEXES.stream()).toList();
 
     /** A child as submitted, after its fields passed validation. */
-    private record Child(int position, Platform platform, String digest) {
+    private record Child(int position, Platform platform, String digest, Repository source) {
         String name() {
             return "children[" + position + "] (" + platform + " " + digest + ")";
         }
@@ -60,6 +60,9 @@ public class IndexPublisher {
 
         List<ImageIndex.Entry> entries = new ArrayList<>();
         for (Child child : children) {
+            if (child.source() != null && !child.source().equals(repo)) {
+                copyChild(child, repo);
+            }
             entries.add(verify(repo, child));
         }
         byte[] index = ImageIndex.serialise(entries, annotations);
@@ -79,6 +82,42 @@ public class IndexPublisher {
                 .setIndexSize(index.length)
                 .setMediaType(MediaTypes.OCI_INDEX)
                 .build();
+    }
+
+    /**
+     * Copies a child image from where it was pushed into the target repository, by digest: its blobs
+     * (mounted when the registry is the same), then the exact manifest bytes. No tag is written.
+     */
+    private void copyChild(Child child, Repository target) {
+        RegistryClient.Manifest manifest;
+        try {
+            manifest = registry.getManifest(child.source(), child.digest(), CHILD_ACCEPT);
+        } catch (DigestMismatchException e) {
+            throw new ChildRejectedException(child.name(), "the registry's bytes hash to " + e.actual(), e);
+        } catch (RegistryException e) {
+            if (e.isNotFound()) {
+                throw new ChildRejectedException(child.name(), "manifest not found in " + child.source(), e);
+            }
+            throw e;
+        }
+        JsonNode json = readTree(manifest.bytes(), child, "manifest");
+        List<String> blobs = new ArrayList<>();
+        blobs.add(json.path("config").path("digest").asText(""));
+        json.path("layers").forEach(layer -> blobs.add(layer.path("digest").asText("")));
+        for (String blob : blobs) {
+            if (!Digests.isDigest(blob)) {
+                throw new ChildRejectedException(child.name(), "manifest names a blob without a sha256 digest", null);
+            }
+            try {
+                registry.copyBlob(child.source(), target, blob);
+            } catch (RegistryException e) {
+                if (e.isNotFound()) {
+                    throw new ChildRejectedException(child.name(), "blob " + blob + " not found in " + child.source(), e);
+                }
+                throw e;
+            }
+        }
+        registry.putManifest(target, child.digest(), manifest.mediaType(), manifest.bytes());
     }
 
     /** The child's manifest must exist under its digest, be a single image, and its config match the platform. */
@@ -186,7 +225,15 @@ public class IndexPublisher {
                 throw new InvalidRequestException("children[" + i + "].digest",
                         "\"" + c.getDigest() + "\" must match sha256:[a-f0-9]{64}");
             }
-            children.add(new Child(i, platform, c.getDigest()));
+            Repository source = null;
+            if (!c.getSourceRepository().isEmpty()) {
+                try {
+                    source = Repository.parse(c.getSourceRepository());
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidRequestException("children[" + i + "].source_repository", e.getMessage());
+                }
+            }
+            children.add(new Child(i, platform, c.getDigest(), source));
         }
         // Verify (and log) in index order; positions still name the child as submitted.
         children.sort(Comparator.comparingInt(c -> c.platform().order()));

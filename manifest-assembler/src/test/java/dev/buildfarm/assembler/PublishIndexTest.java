@@ -116,6 +116,43 @@ class PublishIndexTest {
     }
 
     @Test
+    void childrenPushedToAStagingRepositoryAreCopiedByDigestAndOnlyTheIndexIsTagged() throws Exception {
+        Repository staging = newRepository();
+        Repository target = newRepository();
+        String amd64 = pushImage(staging, "amd64", "");
+        String armv7 = pushImage(staging, "arm", "v7");
+        assertThatThrownBy(() -> CLIENT.getManifest(target, amd64, MediaTypes.IMAGE_MANIFESTS)).isInstanceOf(RegistryException.class);
+
+        PublishIndexResponse published = assembler.publishIndex(PublishIndexRequest.newBuilder()
+                .setRepository(target.toString()).addTags("main")
+                .addChildren(child("linux/amd64", amd64).toBuilder().setSourceRepository(staging.toString()))
+                .addChildren(child("linux/arm/v7", armv7).toBuilder().setSourceRepository(staging.toString()))
+                .build());
+
+        assertThat(CLIENT.getManifest(target, "main", List.of(MediaTypes.OCI_INDEX)).digest()).isEqualTo(published.getIndexDigest());
+        for (String child : List.of(amd64, armv7)) {
+            RegistryClient.Manifest copied = CLIENT.getManifest(target, child, MediaTypes.IMAGE_MANIFESTS);
+            JsonNode json = JSON.readTree(copied.bytes());
+            assertThat(CLIENT.headBlob(target, json.path("config").path("digest").asText())).isTrue();
+            assertThat(CLIENT.headBlob(target, json.path("layers").get(0).path("digest").asText())).isTrue();
+        }
+        assertThat(tags(target)).containsExactly("main");
+    }
+
+    @Test
+    void aChildMissingFromItsSourceRepositoryIsRefusedAndNothingIsTagged() {
+        Repository staging = newRepository();
+        Repository target = newRepository();
+        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> assembler.publishIndex(
+                PublishIndexRequest.newBuilder().setRepository(target.toString()).addTags("main")
+                        .addChildren(child("linux/amd64", ANY_DIGEST).toBuilder().setSourceRepository(staging.toString()))
+                        .build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(e.getStatus().getDescription()).contains("not found in " + staging);
+        assertNoTag(target, "main");
+    }
+
+    @Test
     void sameInputsGiveTheSameIndexDigest() {
         Repository repo = newRepository();
         String amd64 = pushImage(repo, "amd64", "");
@@ -255,6 +292,15 @@ class PublishIndexTest {
 
     private static IndexChild child(String platform, String digest) {
         return IndexChild.newBuilder().setPlatform(platform).setDigest(digest).build();
+    }
+
+    private static List<String> tags(Repository repo) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://" + repo.host() + "/v2/" + repo.path() + "/tags/list")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        List<String> tags = new ArrayList<>();
+        JSON.readTree(response.body()).path("tags").forEach(t -> tags.add(t.asText()));
+        return tags;
     }
 
     private static void assertNoTag(Repository repo, String tag) {

@@ -64,10 +64,10 @@ public class JobRunner {
         ScheduledFuture<?> heartbeat = timers.scheduleWithFixedDelay(
                 () -> heartbeat(job.getJobId(), attempt, cancellation), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         Path workspace = settings.workDir().resolve(job.getJobId() + "-" + attempt);
-        String digest = null;
+        Pushed pushed = null;
         String failure = null;
         try {
-            digest = build(job, platform, enginePlatform, workspace, log::line, cancellation);
+            pushed = build(job, platform, enginePlatform, workspace, log::line, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -85,10 +85,10 @@ public class JobRunner {
             log.line("error: " + failure);
         }
         log.flush();
-        finish(job, attempt, digest, failure);
+        finish(job, attempt, pushed, failure);
     }
 
-    private String build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
+    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
                          java.util.function.Consumer<String> log, ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
         log.accept("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
@@ -110,9 +110,19 @@ public class JobRunner {
         pinned.pins().forEach(pin -> log.accept("base " + pin.reference() + " for " + pin.platform() + " is " + pin.imageId()));
         // The checkout is private to this attempt, so the pinned Dockerfile replaces the original in place.
         Files.writeString(dockerfile, pinned.dockerfile(), StandardCharsets.UTF_8);
-        String pushTag = "buildfarm-" + job.getJobId() + "-" + platform.slug();
-        return builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
-                spec.getRepository(), pushTag), log, cancellation);
+        String staging = stagingRepository(spec.getRepository(), settings.stagingNamespace());
+        String digest = builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
+                staging, job.getJobId() + "-" + platform.slug()), log, cancellation);
+        return new Pushed(staging, digest);
+    }
+
+    record Pushed(String repository, String digest) {
+    }
+
+    /** "127.0.0.1:5000/demo/hello" → "127.0.0.1:5000/buildfarm-staging/demo/hello". */
+    static String stagingRepository(String repository, String namespace) {
+        int slash = repository.indexOf('/');
+        return repository.substring(0, slash) + "/" + namespace + repository.substring(slash);
     }
 
     /** BuildKit's automatic platform arguments, which the classic builder does not supply. */
@@ -145,17 +155,17 @@ public class JobRunner {
         }
     }
 
-    private void finish(PlatformJob job, int attempt, String digest, String failure) {
+    private void finish(PlatformJob job, int attempt, Pushed pushed, String failure) {
         FinishJobRequest.Builder request = FinishJobRequest.newBuilder().setJobId(job.getJobId()).setAttempt(attempt);
         if (failure == null) {
-            request.setDigest(digest);
+            request.setDigest(pushed.digest()).setRepository(pushed.repository());
         } else {
             request.setFailureReason(failure);
         }
         for (int tries = 1; ; tries++) {
             try {
                 controller.withDeadlineAfter(30, TimeUnit.SECONDS).finishJob(request.build());
-                LOG.infof("job %s (%s) finished: %s", job.getJobId(), job.getPlatform(), failure == null ? digest : failure);
+                LOG.infof("job %s (%s) finished: %s", job.getJobId(), job.getPlatform(), failure == null ? pushed.digest() : failure);
                 return;
             } catch (StatusRuntimeException e) {
                 Status.Code code = e.getStatus().getCode();

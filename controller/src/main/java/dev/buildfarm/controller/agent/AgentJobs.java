@@ -82,10 +82,11 @@ public class AgentJobs {
     }
 
     @Transactional
-    public Finished succeed(String jobId, int attempt, String digest) {
+    public Finished succeed(String jobId, int attempt, String digest, String pushedRepository) {
         PlatformBuildEntity pb = currentAttempt(jobId, attempt);
         Instant now = clock.instant();
         pb.digest = digest;
+        pb.pushedRepository = pushedRepository.isEmpty() ? null : pushedRepository;
         pb.moveTo(BuildState.SUCCEEDED, now);
         BuildEntity build = pb.build;
         boolean allSucceeded = build.platformBuilds.stream().allMatch(p -> p.state == BuildState.SUCCEEDED);

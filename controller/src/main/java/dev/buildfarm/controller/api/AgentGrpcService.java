@@ -11,6 +11,7 @@ import dev.buildfarm.api.v1.FinishJobResponse;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.HeartbeatResponse;
 import dev.buildfarm.controller.agent.AgentJobs;
+import dev.buildfarm.controller.build.BuildSpecValidator;
 import dev.buildfarm.controller.publish.IndexPublication;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -66,7 +67,10 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                     if (!request.getDigest().matches("sha256:[0-9a-f]{64}")) {
                         throw ApiError.invalid("digest", "'" + request.getDigest() + "' is not a sha256 digest");
                     }
-                    yield jobs.succeed(request.getJobId(), request.getAttempt(), request.getDigest());
+                    if (!request.getRepository().isEmpty() && !BuildSpecValidator.isValidRepository(request.getRepository())) {
+                        throw ApiError.invalid("repository", "'" + request.getRepository() + "' is not host[:port]/path");
+                    }
+                    yield jobs.succeed(request.getJobId(), request.getAttempt(), request.getDigest(), request.getRepository());
                 }
                 case FAILURE_REASON -> jobs.fail(request.getJobId(), request.getAttempt(), request.getFailureReason());
                 case RESULT_NOT_SET -> throw ApiError.invalid("result", "set digest or failure_reason");

@@ -192,7 +192,7 @@ public final class BuildSpecValidator {
         return Platform.SUPPORTED.stream().filter(result::contains).map(Platform::toString).toList();
     }
 
-    static boolean isValidRepository(String repository) {
+    public static boolean isValidRepository(String repository) {
         int slash = repository.indexOf('/');
         if (repository.length() > 255 || slash <= 0) {
             return false;

@@ -38,6 +38,10 @@ public class PlatformBuildEntity extends PanacheEntityBase {
 
     public String digest;
 
+    /** Where the agent pushed the image (its staging repository). */
+    @Column(name = "pushed_repository")
+    public String pushedRepository;
+
     @Column(name = "failure_reason")
     public String failureReason;
 

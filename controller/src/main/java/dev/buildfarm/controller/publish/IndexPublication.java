@@ -80,8 +80,10 @@ public class IndexPublication {
                     .putAnnotations("org.opencontainers.image.revision", build.commit)
                     .putAnnotations("org.opencontainers.image.source", spec.getSource().getUrl())
                     .putAnnotations("dev.buildfarm.build", build.name());
-            build.platformBuilds.forEach(pb -> out.addChildren(
-                    IndexChild.newBuilder().setPlatform(pb.platform).setDigest(pb.digest)));
+            build.platformBuilds.forEach(pb -> out.addChildren(IndexChild.newBuilder()
+                    .setPlatform(pb.platform)
+                    .setDigest(pb.digest)
+                    .setSourceRepository(pb.pushedRepository == null ? "" : pb.pushedRepository)));
             return out.build();
         });
         if (request == null) {

@@ -121,6 +121,26 @@ public class RegistryClient {
     }
 
     /**
+     * Make a blob of another repository available in {@code target}: a cross-repository mount on the
+     * same registry (no bytes move), else a verified copy.
+     */
+    public void copyBlob(Repository from, Repository target, String digest) {
+        if (headBlob(target, digest)) {
+            return;
+        }
+        if (from.host().equals(target.host())) {
+            String what = "blob mount " + from + "@" + digest + " into " + target;
+            HttpResponse<byte[]> mounted = send(request(target, "blobs/uploads/?mount=" + digest + "&from=" + from.path())
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), what);
+            if (mounted.statusCode() == 201) {
+                return;
+            }
+            // 202: the registry started a plain upload instead; the copy below completes the work.
+        }
+        uploadBlob(target, getBlob(from, digest));
+    }
+
+    /**
      * PUT a manifest under a digest or tag, exactly these bytes. Returns their digest, after checking
      * that the registry stored them under the same one.
      */
