@@ -242,12 +242,17 @@ EOF
   fi
   # Role and database for the controller (idempotent; superuser over our unix socket, peer auth).
   local psql=("$PGBIN/psql" -h "$PG_SOCK" -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
-  # (CREATE DATABASE cannot run inside DO, hence the count.)
-  [[ "$(as_pg "${psql[@]}" -c "DO \$\$ BEGIN
+  as_pg "${psql[@]}" -c "DO \$\$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
         CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD';
-      END IF; END \$\$;" -c "SELECT count(*) FROM pg_database WHERE datname = 'buildfarm'")" == 1 ]] \
-    || as_pg "${psql[@]}" -c "CREATE DATABASE buildfarm OWNER $PG_USER"
+      END IF; END \$\$;"
+  # buildfarm for the running farm, buildfarm_test for the controller's own tests.
+  # (CREATE DATABASE cannot run inside DO, hence the count.)
+  local db
+  for db in buildfarm buildfarm_test; do
+    [[ "$(as_pg "${psql[@]}" -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" == 1 ]] \
+      || as_pg "${psql[@]}" -c "CREATE DATABASE $db OWNER $PG_USER"
+  done
 }
 
 up_git() {

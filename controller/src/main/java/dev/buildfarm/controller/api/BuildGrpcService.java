@@ -2,26 +2,22 @@ package dev.buildfarm.controller.api;
 
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
-import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.ListBuildsRequest;
 import dev.buildfarm.api.v1.ListBuildsResponse;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
+import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
-import dev.buildfarm.controller.build.BuildSpecValidator;
 import dev.buildfarm.controller.build.BuildStore;
+import dev.buildfarm.controller.build.BuildSubmission;
 import dev.buildfarm.controller.build.PageCursor;
-import dev.buildfarm.controller.dispatch.OutboxRelay;
-import dev.buildfarm.controller.source.GitRefResolver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.hibernate.exception.ConstraintViolationException;
 
 /** The public build API. */
 @GrpcService
@@ -35,61 +31,12 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     BuildStore store;
 
     @Inject
-    GitRefResolver refs;
-
-    @Inject
-    OutboxRelay relay;
-
-    @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
-    boolean allowFileUrls;
+    BuildSubmission submission;
 
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {
-        Rpc.unary(observer, () -> BuildMapper.toProto(submit(request)));
-    }
-
-    private BuildEntity submit(SubmitBuildRequest request) {
-        BuildSpecValidator validator = new BuildSpecValidator(allowFileUrls);
-        validator.validateRequestId(request.getRequestId());
-        BuildSpec spec = validator.validate(request.getSpec());
-        if (!request.getRequestId().isEmpty()) {
-            Optional<BuildEntity> earlier = store.findByRequestId(request.getRequestId());
-            if (earlier.isPresent()) {
-                return sameRequest(earlier.get(), spec);
-            }
-        }
-        String commit = spec.getSource().getCommit().isEmpty()
-                ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
-                : spec.getSource().getCommit();
-        BuildEntity build;
-        try {
-            build = store.create(request.getRequestId(), spec, commit);
-        } catch (RuntimeException e) {
-            if (isUniqueViolation(e) && !request.getRequestId().isEmpty()) {
-                // The same request raced with itself: the other one won.
-                return sameRequest(store.findByRequestId(request.getRequestId()).orElseThrow(() -> e), spec);
-            }
-            throw e;
-        }
-        relay.poke();
-        return build;
-    }
-
-    private static BuildEntity sameRequest(BuildEntity earlier, BuildSpec spec) {
-        if (!BuildMapper.specFromJson(earlier.spec).equals(spec)) {
-            throw ApiError.invalid("request_id", "'" + earlier.requestId + "' was already used for "
-                    + earlier.name() + " with a different spec; use a new request_id");
-        }
-        return earlier;
-    }
-
-    private static boolean isUniqueViolation(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConstraintViolationException) {
-                return true;
-            }
-        }
-        return false;
+        Rpc.unary(observer, () -> BuildMapper.toProto(submission.submit(request.getRequestId(), request.getSpec(),
+                Trigger.newBuilder().setKind(Trigger.Kind.API).build())));
     }
 
     @Override

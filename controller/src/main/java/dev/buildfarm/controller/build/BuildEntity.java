@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.build;
 
+import dev.buildfarm.api.v1.Trigger;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.CascadeType;
 import jakarta.persistence.Column;
@@ -46,6 +47,22 @@ public class BuildEntity extends PanacheEntityBase {
 
     @Column(name = "failure_reason")
     public String failureReason;
+
+    @Enumerated(EnumType.STRING)
+    @Column(name = "trigger_kind")
+    public Trigger.Kind triggerKind;
+
+    @Column(name = "trigger_rule")
+    public String triggerRule;
+
+    @Column(name = "trigger_ref")
+    public String triggerRef;
+
+    @Column(name = "trigger_event_id")
+    public String triggerEventId;
+
+    @Column(name = "trigger_event_time")
+    public Instant triggerEventTime;
 
     @Column(name = "create_time")
     public Instant createTime;

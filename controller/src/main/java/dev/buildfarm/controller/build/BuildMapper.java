@@ -6,6 +6,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.PlatformBuild;
+import dev.buildfarm.api.v1.Trigger;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -47,6 +48,13 @@ public final class BuildMapper {
                 .setUpdateTime(timestamp(build.updateTime));
         if (build.endTime != null) {
             out.setEndTime(timestamp(build.endTime));
+        }
+        Trigger.Builder trigger = out.getTriggerBuilder().setKind(build.triggerKind)
+                .setRule(nullToEmpty(build.triggerRule))
+                .setRef(nullToEmpty(build.triggerRef))
+                .setEventId(nullToEmpty(build.triggerEventId));
+        if (build.triggerEventTime != null) {
+            trigger.setEventTime(timestamp(build.triggerEventTime));
         }
         // In the order of the spec, which is the farm's fixed platform order.
         List<String> order = out.getSpec().getPlatformsList();

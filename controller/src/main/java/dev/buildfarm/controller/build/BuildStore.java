@@ -2,6 +2,7 @@ package dev.buildfarm.controller.build;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.controller.dispatch.OutboxRecord;
@@ -24,7 +25,7 @@ public class BuildStore {
 
     /** Stores a validated build and its dispatch records (the outbox), all or nothing. */
     @Transactional
-    public BuildEntity create(String requestId, BuildSpec spec, String commit) {
+    public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger) {
         // Microseconds: what PostgreSQL keeps, so page tokens compare equal to stored times.
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         BuildEntity build = new BuildEntity();
@@ -34,6 +35,12 @@ public class BuildStore {
         build.spec = BuildMapper.specToJson(spec);
         build.repository = spec.getRepository();
         build.commit = commit;
+        build.triggerKind = trigger.getKind() == Trigger.Kind.KIND_UNSPECIFIED ? Trigger.Kind.API : trigger.getKind();
+        build.triggerRule = emptyToNull(trigger.getRule());
+        build.triggerRef = emptyToNull(trigger.getRef());
+        build.triggerEventId = emptyToNull(trigger.getEventId());
+        build.triggerEventTime = trigger.hasEventTime()
+                ? Instant.ofEpochSecond(trigger.getEventTime().getSeconds(), trigger.getEventTime().getNanos()) : null;
         build.createTime = now;
         build.updateTime = now;
         for (String value : spec.getPlatformsList()) {
@@ -91,6 +98,10 @@ public class BuildStore {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    private static String emptyToNull(String value) {
+        return value.isEmpty() ? null : value;
     }
 
     private static BuildEntity loaded(BuildEntity build) {

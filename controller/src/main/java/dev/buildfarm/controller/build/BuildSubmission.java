@@ -1,0 +1,81 @@
+package dev.buildfarm.controller.build;
+
+import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.Trigger;
+import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.dispatch.OutboxRelay;
+import dev.buildfarm.controller.source.GitRefResolver;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.exception.ConstraintViolationException;
+
+/**
+ * The one way a build comes to exist, whoever asks (SubmitBuild, a build rule, a push): validate,
+ * answer a repeated request_id with the earlier build, resolve the ref to one commit, store the build
+ * with its jobs, wake the relay.
+ */
+@ApplicationScoped
+public class BuildSubmission {
+
+    @Inject
+    BuildStore store;
+
+    @Inject
+    GitRefResolver refs;
+
+    @Inject
+    OutboxRelay relay;
+
+    @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
+    boolean allowFileUrls;
+
+    public BuildSpecValidator validator() {
+        return new BuildSpecValidator(allowFileUrls);
+    }
+
+    public BuildEntity submit(String requestId, BuildSpec requested, Trigger trigger) {
+        BuildSpecValidator validator = validator();
+        validator.validateRequestId(requestId);
+        BuildSpec spec = validator.validate(requested);
+        if (!requestId.isEmpty()) {
+            Optional<BuildEntity> earlier = store.findByRequestId(requestId);
+            if (earlier.isPresent()) {
+                return sameRequest(earlier.get(), spec);
+            }
+        }
+        String commit = spec.getSource().getCommit().isEmpty()
+                ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
+                : spec.getSource().getCommit();
+        BuildEntity build;
+        try {
+            build = store.create(requestId, spec, commit, trigger);
+        } catch (RuntimeException e) {
+            if (isUniqueViolation(e) && !requestId.isEmpty()) {
+                // The same request raced with itself: the other one won.
+                return sameRequest(store.findByRequestId(requestId).orElseThrow(() -> e), spec);
+            }
+            throw e;
+        }
+        relay.poke();
+        return build;
+    }
+
+    private static BuildEntity sameRequest(BuildEntity earlier, BuildSpec spec) {
+        if (!BuildMapper.specFromJson(earlier.spec).equals(spec)) {
+            throw ApiError.invalid("request_id", "'" + earlier.requestId + "' was already used for "
+                    + earlier.name() + " with a different spec; use a new request_id");
+        }
+        return earlier;
+    }
+
+    private static boolean isUniqueViolation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConstraintViolationException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
