@@ -28,11 +28,15 @@ final class Farm {
     private Farm() {
     }
 
-    static synchronized BuildServiceGrpc.BuildServiceBlockingStub builds() {
+    static synchronized ManagedChannel channel() {
         if (channel == null) {
             channel = ManagedChannelBuilder.forTarget(ENDPOINT).usePlaintext().build();
         }
-        return BuildServiceGrpc.newBlockingStub(channel);
+        return channel;
+    }
+
+    static BuildServiceGrpc.BuildServiceBlockingStub builds() {
+        return BuildServiceGrpc.newBlockingStub(channel());
     }
 
     static Build awaitFinal(String name, Duration timeout) {

@@ -31,6 +31,17 @@ final class GitFixtures {
         }
     }
 
+    /** A repository holding just these files (path → content). */
+    static Repo publishFiles(java.util.Map<String, String> files) throws Exception {
+        Path dir = Files.createTempDirectory("fixture");
+        for (var file : files.entrySet()) {
+            Path target = dir.resolve(file.getKey());
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, file.getValue());
+        }
+        return publish(dir);
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {
             paths.forEach(p -> {

@@ -67,9 +67,10 @@ public class ImageBuilder {
     DockerClient docker;
 
     /** Returns the digest of the pushed manifest. */
-    public String buildAndPush(Request request, Consumer<String> log, Cancellation cancellation) {
+    public String buildAndPush(Request request, Consumer<String> log, Runnable pushing, Cancellation cancellation) {
         String imageId = build(request, log, cancellation);
         verifyPlatform(imageId, request.platform());
+        pushing.run();
         return push(imageId, request, log, cancellation);
     }
 

@@ -40,6 +40,9 @@ public class Agent {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
+    @ConfigProperty(name = "buildfarm.kafka.topic-prefix", defaultValue = "buildfarm.")
+    String topicPrefix;
+
     private final List<JobConsumer> consumers = new ArrayList<>();
     private volatile Map<Platform, PlatformProbe.Mode> served = Map.of();
 
@@ -66,7 +69,7 @@ public class Agent {
                         LOG.infof("not serving %s: emulation is disabled", platform);
                         return;
                     }
-                    JobConsumer consumer = new JobConsumer(bootstrapServers, platform, mode == PlatformProbe.Mode.EMULATED,
+                    JobConsumer consumer = new JobConsumer(bootstrapServers, topicPrefix, platform, mode == PlatformProbe.Mode.EMULATED,
                             name, controller, runner, engine);
                     consumers.add(consumer);
                     Thread thread = new Thread(consumer, "jobs-" + platform.slug());

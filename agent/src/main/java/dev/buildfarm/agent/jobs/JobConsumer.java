@@ -7,6 +7,7 @@ import dev.buildfarm.api.v1.ClaimJobResponse;
 import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.common.Platform;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +37,7 @@ final class JobConsumer implements Runnable {
     private static final Logger LOG = Logger.getLogger(JobConsumer.class);
 
     private final Platform platform;
+    private final String topic;
     private final boolean emulated;
     private final String agentName;
     private final AgentServiceBlockingStub controller;
@@ -46,9 +48,10 @@ final class JobConsumer implements Runnable {
     private volatile boolean running = true;
     private Future<?> current;
 
-    JobConsumer(String bootstrapServers, Platform platform, boolean emulated, String agentName,
+    JobConsumer(String bootstrapServers, String topicPrefix, Platform platform, boolean emulated, String agentName,
                 AgentServiceBlockingStub controller, JobRunner runner, Platform enginePlatform) {
         this.platform = platform;
+        this.topic = JobTopics.forPlatform(topicPrefix, platform);
         this.emulated = emulated;
         this.agentName = agentName;
         this.controller = controller;
@@ -68,7 +71,7 @@ final class JobConsumer implements Runnable {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(JobTopics.forPlatform(platform)));
+            consumer.subscribe(List.of(topic));
             while (running) {
                 if (current != null && current.isDone()) {
                     current = null;
@@ -102,6 +105,13 @@ final class JobConsumer implements Runnable {
             claim = controller.withDeadlineAfter(10, TimeUnit.SECONDS).claimJob(ClaimJobRequest.newBuilder()
                     .setJobId(job.getJobId()).setAgent(agentName).setEmulated(emulated).build());
         } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT) {
+                // This controller does not know the job: it can never be claimed, so skip it.
+                LOG.warnf("skipping job %s: %s", job.getJobId(), e.getStatus().getDescription());
+                commit(partition, record.offset());
+                return;
+            }
             // Not committed: read the job again after a pause.
             LOG.warnf("claim of job %s failed (%s); retrying", job.getJobId(), e.getStatus());
             consumer.seek(partition, record.offset());

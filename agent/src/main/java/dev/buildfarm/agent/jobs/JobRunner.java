@@ -67,7 +67,7 @@ public class JobRunner {
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, platform, enginePlatform, workspace, log::line, cancellation);
+            pushed = build(job, platform, enginePlatform, workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -89,9 +89,10 @@ public class JobRunner {
     }
 
     private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
-                         java.util.function.Consumer<String> log, ImageBuilder.Cancellation cancellation) throws Exception {
+                         LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
-        log.accept("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
+        log.stage("checkout");
+        log.line("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
         GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace);
         Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
         Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
@@ -104,15 +105,17 @@ public class JobRunner {
         }
         Map<String, String> args = new LinkedHashMap<>(spec.getBuildArgsMap());
         args.putAll(automaticArgs(platform, enginePlatform));
+        log.stage("pull");
         BaseImagePinning.Result pinned = BaseImagePinning.pin(
                 Files.readString(dockerfile, StandardCharsets.UTF_8), args, platform,
                 (reference, p) -> puller.pull(reference, p).id());
-        pinned.pins().forEach(pin -> log.accept("base " + pin.reference() + " for " + pin.platform() + " is " + pin.imageId()));
+        pinned.pins().forEach(pin -> log.line("base " + pin.reference() + " for " + pin.platform() + " is " + pin.imageId()));
         // The checkout is private to this attempt, so the pinned Dockerfile replaces the original in place.
         Files.writeString(dockerfile, pinned.dockerfile(), StandardCharsets.UTF_8);
         String staging = stagingRepository(spec.getRepository(), settings.stagingNamespace());
+        log.stage("build");
         String digest = builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
-                staging, job.getJobId() + "-" + platform.slug()), log, cancellation);
+                staging, job.getJobId() + "-" + platform.slug()), log::line, () -> log.stage("push"), cancellation);
         return new Pushed(staging, digest);
     }
 

@@ -5,7 +5,10 @@ import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.LogLine;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import com.google.protobuf.Timestamp;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.regex.Pattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +26,11 @@ final class LogShipper {
     private final String jobId;
     private final int attempt;
     private final Runnable onCancel;
+    private static final Pattern STEP = Pattern.compile("^Step \\d+/\\d+ : .*");
+
     private final List<LogLine> pending = new ArrayList<>();
     private long sequence;
+    private String stage = "";
 
     LogShipper(AgentServiceBlockingStub controller, String jobId, int attempt, Runnable onCancel) {
         this.controller = controller;
@@ -33,8 +39,23 @@ final class LogShipper {
         this.onCancel = onCancel;
     }
 
+    /** The agent's own stage (checkout, pull, build, push) for the lines that follow. */
+    synchronized void stage(String name) {
+        stage = name;
+    }
+
     synchronized void line(String text) {
-        pending.add(LogLine.newBuilder().setSequence(++sequence).setText(truncate(text)).build());
+        // The classic builder announces each Dockerfile instruction as "Step 3/7 : RUN make".
+        if (STEP.matcher(text).matches()) {
+            stage = text.length() > 255 ? text.substring(0, 255) : text;
+        }
+        Instant now = Instant.now();
+        pending.add(LogLine.newBuilder()
+                .setSequence(++sequence)
+                .setText(truncate(text))
+                .setStage(stage)
+                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .build());
     }
 
     /** Sends what is pending; on a transient error the lines stay for the next flush. */

@@ -5,7 +5,8 @@ import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
-import io.quarkus.hibernate.orm.panache.Panache;
+import dev.buildfarm.controller.events.BuildEvents;
+import dev.buildfarm.controller.logs.LogStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -20,7 +21,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * The controller's side of the agent protocol: claims grant a lease for one attempt, and every
  * later report must name the attempt that still holds it. Each call locks the build row, so the
- * last platform to finish is seen by exactly one transaction.
+ * last platform to finish is seen by exactly one transaction, and log offsets are assigned in order.
  */
 @ApplicationScoped
 public class AgentJobs {
@@ -32,8 +33,18 @@ public class AgentJobs {
     public record Finished(BuildState buildState, boolean readyToPublish, UUID buildId) {
     }
 
+    /** Answer to a heartbeat or a log batch: whether to stop, and which build's watchers to wake. */
+    public record Report(boolean cancelRequested, UUID buildId) {
+    }
+
     @Inject
     Clock clock;
+
+    @Inject
+    BuildEvents events;
+
+    @Inject
+    LogStore logs;
 
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
@@ -46,72 +57,115 @@ public class AgentJobs {
         }
         Instant now = clock.instant();
         pb.attempt += 1;
+        pb.logSequence = 0;
         pb.agent = agent;
         pb.emulated = emulated;
         pb.leaseExpireTime = now.plus(leaseTimeout);
         pb.moveTo(BuildState.RUNNING, now);
+        events.platformChanged(pb);
         if (pb.build.state == BuildState.QUEUED) {
             pb.build.moveTo(BuildState.RUNNING, now);
+            events.buildChanged(pb.build);
         }
         return new Claim(true, pb.attempt, "", leaseTimeout);
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */
     @Transactional
-    public boolean heartbeat(String jobId, int attempt) {
-        PlatformBuildEntity pb = currentAttempt(jobId, attempt);
-        pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
-        return pb.build.state == BuildState.CANCELLED;
+    public Report heartbeat(String jobId, int attempt) {
+        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        if (pb.state == BuildState.RUNNING) {
+            pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
+        }
+        return new Report(pb.state == BuildState.CANCELLED, pb.build.id);
     }
 
     @Transactional
-    public boolean appendLogs(String jobId, int attempt, List<LogLine> lines) {
-        PlatformBuildEntity pb = currentAttempt(jobId, attempt);
-        var session = Panache.getEntityManager();
-        for (LogLine line : lines) {
-            // A line resent after a reconnect is stored once.
-            session.createNativeQuery("insert into log_line (platform_build_id, attempt, sequence, text) values (?1, ?2, ?3, ?4) on conflict do nothing")
-                    .setParameter(1, pb.id)
-                    .setParameter(2, attempt)
-                    .setParameter(3, line.getSequence())
-                    .setParameter(4, line.getText().replace("\0", ""))
-                    .executeUpdate();
+    public Report appendLogs(String jobId, int attempt, List<LogLine> lines) {
+        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        if (pb.state == BuildState.RUNNING) {
+            logs.append(pb, lines);
+            pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
         }
-        pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
-        return pb.build.state == BuildState.CANCELLED;
+        return new Report(pb.state == BuildState.CANCELLED, pb.build.id);
     }
 
     @Transactional
     public Finished succeed(String jobId, int attempt, String digest, String pushedRepository) {
-        PlatformBuildEntity pb = currentAttempt(jobId, attempt);
+        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        BuildEntity build = pb.build;
+        if (pb.state == BuildState.CANCELLED) {
+            return new Finished(build.state, false, build.id);
+        }
         Instant now = clock.instant();
         pb.digest = digest;
         pb.pushedRepository = pushedRepository.isEmpty() ? null : pushedRepository;
         pb.moveTo(BuildState.SUCCEEDED, now);
-        BuildEntity build = pb.build;
+        events.platformChanged(pb);
         boolean allSucceeded = build.platformBuilds.stream().allMatch(p -> p.state == BuildState.SUCCEEDED);
         boolean ready = allSucceeded && build.state == BuildState.RUNNING;
         if (ready) {
             build.moveTo(BuildState.PUBLISHING, now);
+            events.buildChanged(build);
         }
         return new Finished(build.state, ready, build.id);
     }
 
     @Transactional
     public Finished fail(String jobId, int attempt, String reason) {
-        PlatformBuildEntity pb = currentAttempt(jobId, attempt);
+        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        BuildEntity build = pb.build;
+        if (pb.state == BuildState.CANCELLED) {
+            return new Finished(build.state, false, build.id);
+        }
         Instant now = clock.instant();
         pb.failureReason = reason;
         pb.moveTo(BuildState.FAILED, now);
-        BuildEntity build = pb.build;
+        events.platformChanged(pb);
         // Default policy: one failed platform fails the build, and nothing is published.
         if (!build.state.isFinal()) {
             build.failureReason = pb.platform + ": " + reason;
             build.moveTo(BuildState.FAILED, now);
+            events.buildChanged(build);
         }
         return new Finished(build.state, false, build.id);
     }
 
+    /**
+     * Cancels a build: queued and running platform builds end CANCELLED now (agents learn it on their
+     * next heartbeat or log batch and stop), and nothing will be published.
+     */
+    @Transactional
+    public BuildEntity cancel(UUID buildId) {
+        BuildEntity build = BuildEntity.findById(buildId, LockModeType.PESSIMISTIC_WRITE);
+        if (build == null) {
+            throw ApiError.notFound(BuildEntity.NAME_PREFIX + buildId + " does not exist");
+        }
+        if (build.state == BuildState.CANCELLED) {
+            return build;
+        }
+        if (build.state.isFinal() || build.state == BuildState.PUBLISHING) {
+            throw ApiError.failedPrecondition("BUILD_NOT_CANCELLABLE", build.name() + " is " + build.state
+                    + "; only QUEUED or RUNNING builds can be cancelled");
+        }
+        Instant now = clock.instant();
+        for (PlatformBuildEntity pb : build.platformBuilds) {
+            if (!pb.state.isFinal()) {
+                pb.failureReason = "cancelled";
+                pb.moveTo(BuildState.CANCELLED, now);
+                events.platformChanged(pb);
+            }
+        }
+        build.failureReason = "cancelled";
+        build.moveTo(BuildState.CANCELLED, now);
+        events.buildChanged(build);
+        return build;
+    }
+
+    /**
+     * The job, read after its build's row is locked: the lock comes first, so what this transaction
+     * reads of the build and its platforms is what no other transaction can change before it commits.
+     */
     private PlatformBuildEntity lockedJob(String jobId) {
         UUID id;
         try {
@@ -119,18 +173,20 @@ public class AgentJobs {
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("job_id", "'" + jobId + "' is not a job id");
         }
-        PlatformBuildEntity pb = PlatformBuildEntity.findById(id);
-        if (pb == null) {
-            throw ApiError.notFound("job " + jobId + " does not exist");
-        }
-        BuildEntity.getEntityManager().lock(pb.build, LockModeType.PESSIMISTIC_WRITE);
-        BuildEntity.getEntityManager().refresh(pb);
-        return pb;
+        var em = BuildEntity.getEntityManager();
+        UUID buildId = em.createQuery("select pb.build.id from PlatformBuildEntity pb where pb.id = :id", UUID.class)
+                .setParameter("id", id)
+                .getResultStream().findFirst()
+                .orElseThrow(() -> ApiError.notFound("job " + jobId + " does not exist"));
+        BuildEntity build = em.find(BuildEntity.class, buildId, LockModeType.PESSIMISTIC_WRITE);
+        return build.platformBuilds.stream().filter(pb -> pb.id.equals(id)).findFirst().orElseThrow();
     }
 
-    private PlatformBuildEntity currentAttempt(String jobId, int attempt) {
+    /** The job, if the attempt still holds it, or was cancelled while holding it (the agent must hear that). */
+    private PlatformBuildEntity reportingAttempt(String jobId, int attempt) {
         PlatformBuildEntity pb = lockedJob(jobId);
-        if (pb.attempt != attempt || pb.state != BuildState.RUNNING) {
+        boolean holds = pb.attempt == attempt && (pb.state == BuildState.RUNNING || pb.state == BuildState.CANCELLED);
+        if (!holds) {
             throw ApiError.failedPrecondition("STALE_ATTEMPT", "attempt " + attempt + " of job " + jobId
                     + " no longer holds the lease (current attempt " + pb.attempt + ", state " + pb.state + ")");
         }

@@ -12,6 +12,7 @@ import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.HeartbeatResponse;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.build.BuildSpecValidator;
+import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.publish.IndexPublication;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -28,6 +29,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
     @Inject
     IndexPublication publication;
+
+    @Inject
+    BuildSignals signals;
 
     @Override
     public void claimJob(ClaimJobRequest request, StreamObserver<ClaimJobResponse> observer) {
@@ -48,15 +52,17 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
         Rpc.unary(observer, () -> HeartbeatResponse.newBuilder()
-                .setCancelRequested(jobs.heartbeat(request.getJobId(), request.getAttempt()))
+                .setCancelRequested(jobs.heartbeat(request.getJobId(), request.getAttempt()).cancelRequested())
                 .build());
     }
 
     @Override
     public void appendLogs(AppendLogsRequest request, StreamObserver<AppendLogsResponse> observer) {
-        Rpc.unary(observer, () -> AppendLogsResponse.newBuilder()
-                .setCancelRequested(jobs.appendLogs(request.getJobId(), request.getAttempt(), request.getLinesList()))
-                .build());
+        Rpc.unary(observer, () -> {
+            AgentJobs.Report report = jobs.appendLogs(request.getJobId(), request.getAttempt(), request.getLinesList());
+            signals.signal(report.buildId());
+            return AppendLogsResponse.newBuilder().setCancelRequested(report.cancelRequested()).build();
+        });
     }
 
     @Override
@@ -75,6 +81,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                 case FAILURE_REASON -> jobs.fail(request.getJobId(), request.getAttempt(), request.getFailureReason());
                 case RESULT_NOT_SET -> throw ApiError.invalid("result", "set digest or failure_reason");
             };
+            signals.signal(finished.buildId());
             if (finished.readyToPublish()) {
                 publication.publishSoon(finished.buildId());
             }

@@ -1,6 +1,19 @@
 package dev.buildfarm.controller.api;
 
 import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.BuildEvent;
+import dev.buildfarm.api.v1.CancelBuildRequest;
+import dev.buildfarm.api.v1.LogChunk;
+import dev.buildfarm.api.v1.StreamBuildLogsRequest;
+import dev.buildfarm.api.v1.WatchBuildsRequest;
+import dev.buildfarm.controller.agent.AgentJobs;
+import dev.buildfarm.controller.events.EventHub;
+import dev.buildfarm.controller.logs.BuildSignals;
+import dev.buildfarm.controller.logs.LogFollower;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.UUID;
+import java.time.Instant;
+import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.ListBuildsRequest;
@@ -33,10 +46,52 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     @Inject
     BuildSubmission submission;
 
+    @Inject
+    AgentJobs jobs;
+
+    @Inject
+    BuildSignals signals;
+
+    @Inject
+    LogFollower logs;
+
+    @Inject
+    EventHub events;
+
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {
         Rpc.unary(observer, () -> BuildMapper.toProto(submission.submit(request.getRequestId(), request.getSpec(),
                 Trigger.newBuilder().setKind(Trigger.Kind.API).build())));
+    }
+
+    @Override
+    public void cancelBuild(CancelBuildRequest request, StreamObserver<Build> observer) {
+        Rpc.unary(observer, () -> {
+            UUID id = BuildStore.parseName(request.getName())
+                    .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
+            jobs.cancel(id);
+            signals.signal(id);
+            return store.findByName(request.getName()).map(BuildMapper::toProto).orElseThrow();
+        });
+    }
+
+    @Override
+    public void streamBuildLogs(StreamBuildLogsRequest request, StreamObserver<LogChunk> observer) {
+        try {
+            logs.start(request, (ServerCallStreamObserver<LogChunk>) observer);
+        } catch (ApiError e) {
+            observer.onError(e.toStatusRuntimeException());
+        }
+    }
+
+    @Override
+    public void watchBuilds(WatchBuildsRequest request, StreamObserver<BuildEvent> observer) {
+        if (!request.getName().isEmpty() && BuildStore.parseName(request.getName()).isEmpty()) {
+            observer.onError(ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}")
+                    .toStatusRuntimeException());
+            return;
+        }
+        events.watch(request.getName(), (ServerCallStreamObserver<BuildEvent>) observer);
     }
 
     @Override
@@ -49,6 +104,28 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
                     .map(BuildMapper::toProto)
                     .orElseThrow(() -> ApiError.notFound(request.getName() + " does not exist"));
         });
+    }
+
+    private static BuildStore.Filter filter(ListBuildsRequest request) {
+        BuildState state = switch (request.getState()) {
+            case STATE_UNSPECIFIED -> null;
+            case UNRECOGNIZED -> throw ApiError.invalid("state", "unknown state value " + request.getStateValue());
+            default -> BuildState.valueOf(request.getState().name());
+        };
+        Instant after = request.hasCreateTimeAfter() ? instant(request.getCreateTimeAfter()) : null;
+        Instant before = request.hasCreateTimeBefore() ? instant(request.getCreateTimeBefore()) : null;
+        if (after != null && before != null && !after.isBefore(before)) {
+            throw ApiError.invalid("create_time_after", "must be before create_time_before");
+        }
+        return new BuildStore.Filter(emptyToNull(request.getRepository()), state, emptyToNull(request.getRule()), after, before);
+    }
+
+    private static Instant instant(com.google.protobuf.Timestamp t) {
+        return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    }
+
+    private static String emptyToNull(String value) {
+        return value.isEmpty() ? null : value;
     }
 
     @Override
@@ -64,7 +141,7 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
                         .orElseThrow(() -> ApiError.invalid("page_token", "is not a token returned by ListBuilds")));
             }
             // One extra row tells whether another page exists.
-            List<BuildEntity> rows = store.listNewestFirst(after, size + 1);
+            List<BuildEntity> rows = store.listNewestFirst(filter(request), after, size + 1);
             ListBuildsResponse.Builder response = ListBuildsResponse.newBuilder();
             rows.stream().limit(size).forEach(b -> response.addBuilds(BuildMapper.toProto(b)));
             if (rows.size() > size) {

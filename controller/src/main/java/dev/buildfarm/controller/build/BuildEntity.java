@@ -48,6 +48,12 @@ public class BuildEntity extends PanacheEntityBase {
     @Column(name = "failure_reason")
     public String failureReason;
 
+    @Column(name = "log_bytes")
+    public long logBytes;
+
+    @Column(name = "log_truncated")
+    public boolean logTruncated;
+
     @Enumerated(EnumType.STRING)
     @Column(name = "trigger_kind")
     public Trigger.Kind triggerKind;

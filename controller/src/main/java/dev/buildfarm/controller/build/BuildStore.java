@@ -5,16 +5,21 @@ import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.common.Platform;
-import dev.buildfarm.controller.dispatch.OutboxRecord;
+import dev.buildfarm.controller.dispatch.Outbox;
+import dev.buildfarm.controller.events.BuildEvents;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Creates and reads builds. A build, its platform builds and their jobs are written in one transaction. */
 @ApplicationScoped
@@ -22,6 +27,15 @@ public class BuildStore {
 
     @Inject
     Clock clock;
+
+    @Inject
+    Outbox outbox;
+
+    @Inject
+    BuildEvents events;
+
+    @ConfigProperty(name = "buildfarm.kafka.topic-prefix")
+    String topicPrefix;
 
     /** Stores a validated build and its dispatch records (the outbox), all or nothing. */
     @Transactional
@@ -61,8 +75,9 @@ public class BuildStore {
                     .setCommit(commit)
                     .setSpec(spec)
                     .build();
-            OutboxRecord.of(JobTopics.forPlatform(Platform.parse(pb.platform)), build.name(), job.toByteArray(), now).persist();
+            outbox.add(JobTopics.forPlatform(topicPrefix, Platform.parse(pb.platform)), build.name(), job.toByteArray(), null);
         }
+        events.buildChanged(build);
         return build;
     }
 
@@ -76,15 +91,42 @@ public class BuildStore {
         return parseName(name).flatMap(id -> BuildEntity.<BuildEntity>findByIdOptional(id)).map(BuildStore::loaded);
     }
 
+    /** What ListBuilds may filter on; null fields do not filter. */
+    public record Filter(String repository, BuildState state, String rule, Instant createdAfter, Instant createdBefore) {
+    }
+
     /** Newest first, after the given position (exclusive) when one is given. */
     @Transactional
-    public List<BuildEntity> listNewestFirst(Optional<PageCursor> after, int limit) {
-        List<BuildEntity> page = after
-                .map(c -> BuildEntity.<BuildEntity>find(
-                        "createTime < ?1 or (createTime = ?1 and id < ?2) order by createTime desc, id desc",
-                        c.createTime(), c.id()))
-                .orElseGet(() -> BuildEntity.find("order by createTime desc, id desc"))
-                .page(0, limit).list();
+    public List<BuildEntity> listNewestFirst(Filter filter, Optional<PageCursor> after, int limit) {
+        List<String> where = new ArrayList<>();
+        Map<String, Object> params = new HashMap<>();
+        after.ifPresent(c -> {
+            where.add("(createTime < :cursorTime or (createTime = :cursorTime and id < :cursorId))");
+            params.put("cursorTime", c.createTime());
+            params.put("cursorId", c.id());
+        });
+        if (filter.repository() != null) {
+            where.add("repository = :repository");
+            params.put("repository", filter.repository());
+        }
+        if (filter.state() != null) {
+            where.add("state = :state");
+            params.put("state", filter.state());
+        }
+        if (filter.rule() != null) {
+            where.add("triggerRule = :rule");
+            params.put("rule", filter.rule());
+        }
+        if (filter.createdAfter() != null) {
+            where.add("createTime >= :createdAfter");
+            params.put("createdAfter", filter.createdAfter());
+        }
+        if (filter.createdBefore() != null) {
+            where.add("createTime < :createdBefore");
+            params.put("createdBefore", filter.createdBefore());
+        }
+        String query = (where.isEmpty() ? "" : String.join(" and ", where) + " ") + "order by createTime desc, id desc";
+        List<BuildEntity> page = BuildEntity.<BuildEntity>find(query, params).page(0, limit).list();
         page.forEach(BuildStore::loaded);
         return page;
     }

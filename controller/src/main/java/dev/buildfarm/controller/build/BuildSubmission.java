@@ -3,7 +3,6 @@ package dev.buildfarm.controller.build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.controller.api.ApiError;
-import dev.buildfarm.controller.dispatch.OutboxRelay;
 import dev.buildfarm.controller.source.GitRefResolver;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -24,9 +23,6 @@ public class BuildSubmission {
 
     @Inject
     GitRefResolver refs;
-
-    @Inject
-    OutboxRelay relay;
 
     @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
     boolean allowFileUrls;
@@ -58,7 +54,6 @@ public class BuildSubmission {
             }
             throw e;
         }
-        relay.poke();
         return build;
     }
 

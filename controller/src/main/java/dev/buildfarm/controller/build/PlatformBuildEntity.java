@@ -45,6 +45,14 @@ public class PlatformBuildEntity extends PanacheEntityBase {
     @Column(name = "failure_reason")
     public String failureReason;
 
+    /** Offset the next log line of this platform gets. */
+    @Column(name = "log_lines")
+    public long logLines;
+
+    /** Last log sequence stored for the current attempt; resent lines at or below it are dropped. */
+    @Column(name = "log_sequence")
+    public long logSequence;
+
     @Column(name = "lease_expire_time")
     public Instant leaseExpireTime;
 

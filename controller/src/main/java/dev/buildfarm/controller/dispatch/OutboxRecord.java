@@ -25,6 +25,10 @@ public class OutboxRecord extends PanacheEntityBase {
 
     public byte[] payload;
 
+    /** Sent as the record's content-type header when set (CloudEvents structured mode). */
+    @Column(name = "content_type")
+    public String contentType;
+
     @Column(name = "create_time")
     public Instant createTime;
 

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.dispatch;
 
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.common.Platform;
+import java.nio.charset.StandardCharsets;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
@@ -44,6 +45,9 @@ public class OutboxRelay {
 
     @ConfigProperty(name = "buildfarm.kafka.job-partitions")
     int jobPartitions;
+
+    @ConfigProperty(name = "buildfarm.kafka.topic-prefix")
+    String topicPrefix;
 
     private final Semaphore wakeUp = new Semaphore(0);
     private volatile boolean running;
@@ -90,8 +94,9 @@ public class OutboxRelay {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
             List<NewTopic> topics = new ArrayList<>();
             for (Platform platform : Platform.SUPPORTED) {
-                topics.add(new NewTopic(JobTopics.forPlatform(platform), jobPartitions, (short) 1));
+                topics.add(new NewTopic(JobTopics.forPlatform(topicPrefix, platform), jobPartitions, (short) 1));
             }
+            topics.add(new NewTopic(JobTopics.events(topicPrefix), jobPartitions, (short) 1));
             for (NewTopic topic : topics) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
@@ -134,7 +139,11 @@ public class OutboxRelay {
                     .getResultList();
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (OutboxRecord record : records) {
-                acks.add(producer.send(new ProducerRecord<>(record.topic, record.key, record.payload)));
+                ProducerRecord<String, byte[]> out = new ProducerRecord<>(record.topic, record.key, record.payload);
+                if (record.contentType != null) {
+                    out.headers().add("content-type", record.contentType.getBytes(StandardCharsets.UTF_8));
+                }
+                acks.add(producer.send(out));
             }
             for (Future<RecordMetadata> ack : acks) {
                 // Rows are deleted only when Kafka has every record of the batch.

@@ -8,6 +8,7 @@ import dev.buildfarm.api.v1.PublishIndexResponse;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.BuildState;
+import dev.buildfarm.controller.events.BuildEvents;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -40,6 +41,9 @@ public class IndexPublication {
 
     @Inject
     Clock clock;
+
+    @Inject
+    BuildEvents events;
 
     private final Set<UUID> inFlight = ConcurrentHashMap.newKeySet();
     private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
@@ -113,6 +117,7 @@ public class IndexPublication {
             build.indexDigest = indexDigest;
             build.failureReason = failure;
             build.moveTo(state, clock.instant());
+            events.buildChanged(build);
         });
     }
 }

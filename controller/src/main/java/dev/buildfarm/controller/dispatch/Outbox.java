@@ -1,0 +1,40 @@
+package dev.buildfarm.controller.dispatch;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+import java.time.Clock;
+
+/** Adds records to the outbox in the caller's transaction and wakes the relay once it commits. */
+@ApplicationScoped
+public class Outbox {
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    OutboxRelay relay;
+
+    @Inject
+    TransactionSynchronizationRegistry transactions;
+
+    public void add(String topic, String key, byte[] payload, String contentType) {
+        OutboxRecord record = OutboxRecord.of(topic, key, payload, clock.instant());
+        record.contentType = contentType;
+        record.persist();
+        transactions.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == Status.STATUS_COMMITTED) {
+                    relay.poke();
+                }
+            }
+        });
+    }
+}

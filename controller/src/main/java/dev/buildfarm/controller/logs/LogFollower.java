@@ -1,0 +1,141 @@
+package dev.buildfarm.controller.logs;
+
+import dev.buildfarm.api.v1.BuildLogLine;
+import dev.buildfarm.api.v1.LogChunk;
+import dev.buildfarm.api.v1.StreamBuildLogsRequest;
+import dev.buildfarm.common.Platform;
+import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.build.BuildEntity;
+import dev.buildfarm.controller.build.BuildStore;
+import dev.buildfarm.controller.build.PlatformBuildEntity;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
+
+/**
+ * Serves StreamBuildLogs: replays each selected platform's lines from the offset, then follows new
+ * ones until the build is final and everything is sent. Lines are read from the database at the
+ * follower's own pace, and sent only while the client's stream is ready: a watcher that stops
+ * reading holds nothing but its own thread, never the agents or other watchers.
+ */
+@ApplicationScoped
+public class LogFollower {
+
+    private static final Logger LOG = Logger.getLogger(LogFollower.class);
+    private static final int BATCH = 500;
+    private static final long IDLE_WAIT_MILLIS = 1_000;
+
+    @Inject
+    BuildStore store;
+
+    @Inject
+    LogStore logs;
+
+    @Inject
+    BuildSignals signals;
+
+    private final ExecutorService followers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "log-follower");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Validates the request now (errors go back at once), then streams on a follower thread. */
+    public void start(StreamBuildLogsRequest request, ServerCallStreamObserver<LogChunk> observer) {
+        UUID buildId = BuildStore.parseName(request.getName())
+                .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
+        if (request.getOffset() < 0) {
+            throw ApiError.invalid("offset", request.getOffset() + " is negative; offsets count lines from 0");
+        }
+        BuildEntity build = store.findByName(request.getName())
+                .orElseThrow(() -> ApiError.notFound(request.getName() + " does not exist"));
+        Map<UUID, String> selected = new LinkedHashMap<>();
+        String wanted = "";
+        if (!request.getPlatform().isEmpty()) {
+            try {
+                wanted = Platform.parse(request.getPlatform()).toString();
+            } catch (IllegalArgumentException e) {
+                throw ApiError.invalid("platform", e.getMessage());
+            }
+        }
+        for (PlatformBuildEntity pb : build.platformBuilds) {
+            if (wanted.isEmpty() || wanted.equals(pb.platform)) {
+                selected.put(pb.id, pb.platform);
+            }
+        }
+        if (selected.isEmpty()) {
+            throw ApiError.invalid("platform", "'" + wanted + "' is not a platform of " + build.name());
+        }
+        Object ready = new Object();
+        observer.setOnReadyHandler(() -> {
+            synchronized (ready) {
+                ready.notifyAll();
+            }
+        });
+        followers.execute(() -> follow(buildId, selected, request.getOffset(), request.getFollow(), observer, ready));
+    }
+
+    private void follow(UUID buildId, Map<UUID, String> selected, long offset, boolean follow,
+                        ServerCallStreamObserver<LogChunk> observer, Object ready) {
+        Map<UUID, Long> next = new LinkedHashMap<>();
+        selected.keySet().forEach(id -> next.put(id, offset));
+        try {
+            while (!observer.isCancelled()) {
+                // Read the state before the lines: lines written before it turned final are then all seen.
+                boolean finished = isFinal(buildId);
+                boolean sentAny = false;
+                for (Map.Entry<UUID, String> pb : selected.entrySet()) {
+                    List<BuildLogLine> lines = QuarkusTransaction.requiringNew().call(
+                            () -> logs.read(pb.getKey(), pb.getValue(), next.get(pb.getKey()), BATCH));
+                    if (lines.isEmpty()) {
+                        continue;
+                    }
+                    awaitReady(observer, ready);
+                    if (observer.isCancelled()) {
+                        return;
+                    }
+                    observer.onNext(LogChunk.newBuilder().addAllLines(lines).build());
+                    next.put(pb.getKey(), lines.get(lines.size() - 1).getOffset() + 1);
+                    sentAny = true;
+                }
+                if (sentAny) {
+                    continue;
+                }
+                if (!follow || finished) {
+                    observer.onCompleted();
+                    return;
+                }
+                signals.await(buildId, IDLE_WAIT_MILLIS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "log stream of build %s failed", buildId);
+            observer.onError(Status.INTERNAL.withDescription("log stream failed; see the controller log").asRuntimeException());
+        }
+    }
+
+    private boolean isFinal(UUID buildId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            BuildEntity build = BuildEntity.findById(buildId);
+            return build.state.isFinal() || build.platformBuilds.stream().allMatch(pb -> pb.state.isFinal());
+        });
+    }
+
+    private static void awaitReady(ServerCallStreamObserver<?> observer, Object ready) throws InterruptedException {
+        synchronized (ready) {
+            while (!observer.isReady() && !observer.isCancelled()) {
+                ready.wait(1_000);
+            }
+        }
+    }
+}
