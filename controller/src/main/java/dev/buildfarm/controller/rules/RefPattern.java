@@ -1,0 +1,187 @@
+package dev.buildfarm.controller.rules;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A rule's branch or tag pattern: an exact name, or a Java regular expression with named groups
+ * `(?<name>Expression)` matched against the whole name (not a substring).
+ *
+ * <p>A pattern without regex syntax is exact, so "release-1.0" means that branch and not "release-1x0":
+ * a '.' in a branch name is nearly always meant literally.
+ */
+public final class RefPattern {
+
+    /** Characters that make a pattern a regular expression. */
+    private static final String REGEX_SYNTAX = "\\^$*+?()[]{}|";
+    /** Steps a single match may take before it is abandoned (a guard against catastrophic backtracking). */
+    static final int MAX_MATCH_STEPS = 1_000_000;
+
+    private final String source;
+    private final Pattern regex;
+    private final Set<String> groups;
+
+    private RefPattern(String source, Pattern regex, Set<String> groups) {
+        this.source = source;
+        this.regex = regex;
+        this.groups = groups;
+    }
+
+    /**
+     * @throws IllegalArgumentException saying what is wrong and where
+     */
+    public static RefPattern compile(String pattern) {
+        if (pattern.isEmpty()) {
+            throw new IllegalArgumentException("is required: a branch or tag name, or a regular expression");
+        }
+        if (pattern.length() > 255) {
+            throw new IllegalArgumentException("is longer than 255 characters");
+        }
+        if (pattern.startsWith("refs/")) {
+            throw new IllegalArgumentException("'" + pattern + "' must be a branch or tag name without refs/heads/ or refs/tags/");
+        }
+        if (!isRegex(pattern)) {
+            checkExactName(pattern);
+            return new RefPattern(pattern, null, Set.of());
+        }
+        try {
+            Pattern compiled = Pattern.compile(pattern);
+            return new RefPattern(pattern, compiled, Collections.unmodifiableSet(namedGroups(pattern)));
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("'" + pattern + "' is not a valid regular expression: " + e.getDescription()
+                    + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+        }
+    }
+
+    public static boolean isRegex(String pattern) {
+        return pattern.chars().anyMatch(c -> REGEX_SYNTAX.indexOf(c) >= 0);
+    }
+
+    public boolean isRegex() {
+        return regex != null;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** Names of the pattern's named groups, in order of appearance. */
+    public Set<String> groups() {
+        return groups;
+    }
+
+    /**
+     * Matches a whole branch or tag name (no refs/ prefix). Answers the named groups' values; a group
+     * that took no part in the match is "".
+     */
+    public Optional<Map<String, String>> match(String name) {
+        if (regex == null) {
+            return source.equals(name) ? Optional.of(Map.of()) : Optional.empty();
+        }
+        Matcher m = regex.matcher(new BoundedCharSequence(name, MAX_MATCH_STEPS));
+        try {
+            if (!m.matches()) {
+                return Optional.empty();
+            }
+        } catch (BoundedCharSequence.TooManySteps e) {
+            return Optional.empty();
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String group : groups) {
+            String value = m.group(group);
+            values.put(group, value == null ? "" : value);
+        }
+        return Optional.of(values);
+    }
+
+    private static void checkExactName(String name) {
+        // git check-ref-format, minus the characters that would already have made it a regex.
+        if (name.startsWith("-") || name.startsWith("/") || name.endsWith("/") || name.endsWith(".")
+                || name.endsWith(".lock") || name.contains("..") || name.contains("//") || name.contains("@{")
+                || name.chars().anyMatch(c -> c <= 0x20 || c == 0x7f || c == '~' || c == ':')) {
+            throw new IllegalArgumentException("'" + name + "' is neither a valid branch or tag name nor a regular expression");
+        }
+    }
+
+    /**
+     * Group names of a pattern that compiles. Java 17 has no API for them (Pattern.namedGroups() is
+     * public only from Java 20), so the source is scanned, skipping escapes, quotes and classes.
+     */
+    static Set<String> namedGroups(String pattern) {
+        Set<String> names = new LinkedHashSet<>();
+        int classDepth = 0;
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '\\') {
+                if (i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
+                    int end = pattern.indexOf("\\E", i + 2);
+                    i = end < 0 ? pattern.length() : end + 1;
+                } else {
+                    i++;
+                }
+            } else if (c == '[') {
+                classDepth++;
+            } else if (c == ']' && classDepth > 0) {
+                classDepth--;
+            } else if (classDepth == 0 && pattern.startsWith("(?<", i) && i + 3 < pattern.length()
+                    && Character.isLetter(pattern.charAt(i + 3))) {
+                int end = pattern.indexOf('>', i + 3);
+                names.add(pattern.substring(i + 3, end));
+                i = end;
+            }
+        }
+        return names;
+    }
+
+    /** Counts reads so that a pathological pattern fails one match instead of holding a thread. */
+    private static final class BoundedCharSequence implements CharSequence {
+
+        static final class TooManySteps extends RuntimeException {
+            TooManySteps() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final CharSequence inner;
+        private final int[] budget;
+
+        BoundedCharSequence(CharSequence inner, int steps) {
+            this(inner, new int[] {steps});
+        }
+
+        private BoundedCharSequence(CharSequence inner, int[] budget) {
+            this.inner = inner;
+            this.budget = budget;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (--budget[0] < 0) {
+                throw new TooManySteps();
+            }
+            return inner.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return inner.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new BoundedCharSequence(inner.subSequence(start, end), budget);
+        }
+
+        @Override
+        public String toString() {
+            return inner.toString();
+        }
+    }
+}
