@@ -64,6 +64,11 @@ final class JobConsumer implements Runnable {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
+        // Static membership: a restarted agent takes its partitions back at once, without a rebalance;
+        // a dead one gives them up after a short session timeout instead of Kafka's 45 s default.
+        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, agentName + "-" + platform.slug());
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         this.worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "build-" + platform.slug()));
     }

@@ -48,11 +48,17 @@ public class JobRunner {
     @Inject
     ImageBuilder builder;
 
-    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1, r -> {
-        Thread t = new Thread(r, "job-timers");
-        t.setDaemon(true);
-        return t;
-    });
+    // Heartbeats get a thread of their own, so a long log flush never delays them past the lease.
+    private final ScheduledExecutorService flushers = scheduler("log-flush");
+    private final ScheduledExecutorService beats = scheduler("heartbeat");
+
+    private static ScheduledExecutorService scheduler(String name) {
+        return Executors.newScheduledThreadPool(1, r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
 
     public void run(PlatformJob job, int attempt, Platform enginePlatform) {
         Platform platform = Platform.parse(job.getPlatform());
@@ -60,8 +66,8 @@ public class JobRunner {
         LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
-        ScheduledFuture<?> flusher = timers.scheduleWithFixedDelay(log::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
-        ScheduledFuture<?> heartbeat = timers.scheduleWithFixedDelay(
+        ScheduledFuture<?> flusher = flushers.scheduleWithFixedDelay(log::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> heartbeat = beats.scheduleWithFixedDelay(
                 () -> heartbeat(job.getJobId(), attempt, cancellation), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         Path workspace = settings.workDir().resolve(job.getJobId() + "-" + attempt);
         Pushed pushed = null;

@@ -3,6 +3,8 @@ package dev.buildfarm.controller.agent;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
+import dev.buildfarm.controller.build.BuildMapper;
+import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.events.BuildEvents;
@@ -46,8 +48,15 @@ public class AgentJobs {
     @Inject
     LogStore logs;
 
+    @Inject
+    BuildStore store;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
+
+    /** Attempts a platform job gets before a lost agent fails it. */
+    @ConfigProperty(name = "buildfarm.max-attempts")
+    int maxAttempts;
 
     @Transactional
     public Claim claim(String jobId, String agent, boolean emulated) {
@@ -160,6 +169,45 @@ public class AgentJobs {
         build.moveTo(BuildState.CANCELLED, now);
         events.buildChanged(build);
         return build;
+    }
+
+    /**
+     * Ends the attempt of a job whose lease ran out (its agent died, hung or lost the network): the
+     * job is queued again as a new attempt, or after {@code maxAttempts} fails with AGENT_LOST.
+     * Reports of the old attempt are refused from now on, and that agent stops its build.
+     */
+    @Transactional
+    public boolean expireLease(UUID jobId, Instant now) {
+        PlatformBuildEntity pb = lockedJob(jobId.toString());
+        if (pb.state != BuildState.RUNNING || pb.leaseExpireTime == null || !pb.leaseExpireTime.isBefore(now)) {
+            return false;
+        }
+        BuildEntity build = pb.build;
+        String lost = "agent " + pb.agent + " lost its lease on attempt " + pb.attempt;
+        if (pb.attempt >= maxAttempts) {
+            pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";
+            pb.moveTo(BuildState.FAILED, now);
+            events.platformChanged(pb);
+            if (!build.state.isFinal()) {
+                build.failureReason = pb.platform + ": " + pb.failureReason;
+                build.moveTo(BuildState.FAILED, now);
+                events.buildChanged(build);
+            }
+            return true;
+        }
+        pb.failureReason = lost + "; queued again";
+        pb.state = BuildState.QUEUED;
+        pb.leaseExpireTime = null;
+        store.dispatch(pb, BuildMapper.specFromJson(build.spec));
+        events.platformChanged(pb);
+        return true;
+    }
+
+    /** Jobs whose lease ran out before {@code now}. */
+    @Transactional
+    public List<UUID> expiredLeases(Instant now) {
+        return PlatformBuildEntity.<PlatformBuildEntity>list("state = ?1 and leaseExpireTime < ?2", BuildState.RUNNING, now)
+                .stream().map(pb -> pb.id).toList();
     }
 
     /**

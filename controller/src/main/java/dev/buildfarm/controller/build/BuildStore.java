@@ -67,18 +67,22 @@ public class BuildStore {
             build.platformBuilds.add(pb);
         }
         build.persist();
-        for (PlatformBuildEntity pb : build.platformBuilds) {
-            PlatformJob job = PlatformJob.newBuilder()
-                    .setJobId(pb.id.toString())
-                    .setBuildName(build.name())
-                    .setPlatform(pb.platform)
-                    .setCommit(commit)
-                    .setSpec(spec)
-                    .build();
-            outbox.add(JobTopics.forPlatform(topicPrefix, Platform.parse(pb.platform)), build.name(), job.toByteArray(), null);
-        }
+        build.platformBuilds.forEach(pb -> dispatch(pb, spec));
         events.buildChanged(build);
         return build;
+    }
+
+    /** Queues a platform job on its platform's topic, in the caller's transaction (outbox). */
+    public void dispatch(PlatformBuildEntity pb, BuildSpec spec) {
+        BuildEntity build = pb.build;
+        PlatformJob job = PlatformJob.newBuilder()
+                .setJobId(pb.id.toString())
+                .setBuildName(build.name())
+                .setPlatform(pb.platform)
+                .setCommit(build.commit)
+                .setSpec(spec)
+                .build();
+        outbox.add(JobTopics.forPlatform(topicPrefix, Platform.parse(pb.platform)), build.name(), job.toByteArray(), null);
     }
 
     @Transactional

@@ -1,0 +1,56 @@
+package dev.buildfarm.controller.agent;
+
+import dev.buildfarm.controller.logs.BuildSignals;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Finds running jobs whose agent stopped heartbeating and hands them to another attempt. After a
+ * controller start it waits one lease timeout first: agents could not heartbeat while it was down,
+ * and a live agent must get the chance to renew before its job is taken away.
+ */
+@ApplicationScoped
+public class LeaseSweeper {
+
+    private static final Logger LOG = Logger.getLogger(LeaseSweeper.class);
+
+    @Inject
+    AgentJobs jobs;
+
+    @Inject
+    BuildSignals signals;
+
+    @Inject
+    Clock clock;
+
+    @ConfigProperty(name = "buildfarm.lease-timeout")
+    Duration leaseTimeout;
+
+    private volatile Instant sweepFrom = Instant.MAX;
+
+    void start(@Observes StartupEvent event) {
+        sweepFrom = clock.instant().plus(leaseTimeout);
+    }
+
+    @Scheduled(every = "${buildfarm.lease-sweep-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void sweep() {
+        Instant now = clock.instant();
+        if (now.isBefore(sweepFrom)) {
+            return;
+        }
+        for (UUID job : jobs.expiredLeases(now)) {
+            if (jobs.expireLease(job, now)) {
+                LOG.warnf("job %s: lease expired, agent presumed lost", job);
+            }
+        }
+    }
+}
