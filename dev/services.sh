@@ -31,8 +31,12 @@ start() {
   if alive "$name"; then log "$name already running"; return; fi
   [[ -f "$(jar_of "$name")" ]] || { echo "missing $(jar_of "$name"): run ./mvnw install -DskipTests" >&2; exit 1; }
   log "starting $name (log: $LOGS/$name.log)"
-  # setsid: the service outlives this script and is stopped by its pid.
-  setsid java "$@" -jar "$(jar_of "$name")" >"$LOGS/$name.log" 2>&1 </dev/null &
+  # setsid: the service outlives this script and is stopped by its pid. Descriptors above 2 are
+  # closed so a service never inherits a caller's lock (flock) or pipe and holds it for its lifetime.
+  (
+    for fd in /proc/$BASHPID/fd/*; do fd="${fd##*/}"; ((fd > 2)) && eval "exec $fd>&-"; done
+    exec setsid java "$@" -jar "$(jar_of "$name")" >"$LOGS/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$RUN/$name.pid"
 }
 

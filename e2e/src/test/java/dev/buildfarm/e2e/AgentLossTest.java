@@ -2,7 +2,9 @@ package dev.buildfarm.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.buildfarm.api.v1.Agent;
 import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.GitSource;
@@ -38,9 +40,16 @@ class AgentLossTest {
         Awaitility.await().atMost(Duration.ofMinutes(5)).until(() -> platform(build.getName()).getState() == Build.State.RUNNING);
 
         long pid = Long.parseLong(Files.readString(REPO.resolve(".stack/services/agent.pid")).trim());
+        String agentName = "agents/" + platform(build.getName()).getAgent();
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         long killed = System.nanoTime();
+
+        // The farm notices: the agent is LOST within its timeout (10 s) plus a sweep.
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+                .until(() -> agentState(agentName) == Agent.State.LOST);
+        System.out.printf("agent kill to LOST: %.1f s%n", (System.nanoTime() - killed) / 1e9);
         restartAgent();
+        assertThat(agentState(agentName)).isIn(Agent.State.IDLE, Agent.State.BUSY);
 
         Build done = Farm.awaitFinal(build.getName(), Duration.ofMinutes(5));
         assertThat(done.getState()).as(done.getFailureReason()).isEqualTo(Build.State.SUCCEEDED);
@@ -48,6 +57,11 @@ class AgentLossTest {
         assertThat(pb.getAttempt()).isEqualTo(2);
         assertThat(Registry.manifest(path, "latest").digest()).isEqualTo(done.getIndexDigest());
         System.out.printf("agent kill to build succeeded: %.1f s%n", (System.nanoTime() - killed) / 1e9);
+    }
+
+    private static Agent.State agentState(String name) {
+        return Farm.builds().listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
+                .filter(a -> a.getName().equals(name)).map(Agent::getState).findFirst().orElse(Agent.State.STATE_UNSPECIFIED);
     }
 
     private static PlatformBuild platform(String name) {

@@ -3,7 +3,15 @@ package dev.buildfarm.agent.jobs;
 import dev.buildfarm.agent.AgentSettings;
 import dev.buildfarm.agent.docker.PlatformProbe;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.AgentPlatform;
+import dev.buildfarm.api.v1.ReportAgentRequest;
 import dev.buildfarm.common.Platform;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -34,6 +42,9 @@ public class Agent {
     @Inject
     JobRunner runner;
 
+    @Inject
+    MeterRegistry registry;
+
     @GrpcClient("controller")
     AgentServiceBlockingStub controller;
 
@@ -44,6 +55,11 @@ public class Agent {
     String topicPrefix;
 
     private final List<JobConsumer> consumers = new ArrayList<>();
+    private final ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agent-report");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile Map<Platform, PlatformProbe.Mode> served = Map.of();
 
     void start(@Observes StartupEvent event) {
@@ -72,14 +88,35 @@ public class Agent {
                     JobConsumer consumer = new JobConsumer(bootstrapServers, topicPrefix, platform, mode == PlatformProbe.Mode.EMULATED,
                             name, controller, runner, engine);
                     consumers.add(consumer);
+                    // 1 per platform served, labelled native or emulated; busy while a build runs.
+                    Gauge.builder("buildfarm.agent.platforms", () -> 1).tag("platform", platform.toString())
+                            .tag("mode", mode.name().toLowerCase()).register(registry);
+                    Gauge.builder("buildfarm.agent.busy", () -> consumer.busy() ? 1 : 0)
+                            .tag("platform", platform.toString()).register(registry);
                     Thread thread = new Thread(consumer, "jobs-" + platform.slug());
                     thread.start();
                 });
             }
             served = Map.copyOf(modes);
             LOG.infof("agent %s serving %s", name, modes);
+            long every = settings.heartbeatInterval().toMillis();
+            reporter.scheduleWithFixedDelay(() -> report(name), 0, every, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.error("agent could not start", e);
+        }
+    }
+
+    /** Tells the controller which platforms this agent serves and which are busy. */
+    private void report(String name) {
+        ReportAgentRequest.Builder request = ReportAgentRequest.newBuilder().setAgent(name);
+        synchronized (consumers) {
+            consumers.forEach(c -> request.addPlatforms(AgentPlatform.newBuilder()
+                    .setPlatform(c.platform().toString()).setEmulated(c.emulated()).setBusy(c.busy())));
+        }
+        try {
+            controller.withDeadlineAfter(5, TimeUnit.SECONDS).reportAgent(request.build());
+        } catch (StatusRuntimeException e) {
+            LOG.debugf("agent report failed: %s", e.getStatus());
         }
     }
 

@@ -46,7 +46,7 @@ final class JobConsumer implements Runnable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final ExecutorService worker;
     private volatile boolean running = true;
-    private Future<?> current;
+    private volatile Future<?> current;
 
     JobConsumer(String bootstrapServers, String topicPrefix, Platform platform, boolean emulated, String agentName,
                 AgentServiceBlockingStub controller, JobRunner runner, Platform enginePlatform) {
@@ -137,6 +137,20 @@ final class JobConsumer implements Runnable {
 
     private void commit(TopicPartition partition, long offset) {
         consumer.commitSync(Map.of(partition, new OffsetAndMetadata(offset + 1)));
+    }
+
+    Platform platform() {
+        return platform;
+    }
+
+    boolean emulated() {
+        return emulated;
+    }
+
+    /** True while a build runs. */
+    boolean busy() {
+        Future<?> running = current;
+        return running != null && !running.isDone();
     }
 
     void stop() {

@@ -9,6 +9,7 @@ import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.events.BuildEvents;
 import dev.buildfarm.controller.logs.LogStore;
+import dev.buildfarm.controller.metrics.FarmMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -51,6 +52,9 @@ public class AgentJobs {
     @Inject
     BuildStore store;
 
+    @Inject
+    FarmMetrics metrics;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
 
@@ -71,6 +75,7 @@ public class AgentJobs {
         pb.emulated = emulated;
         pb.leaseExpireTime = now.plus(leaseTimeout);
         pb.moveTo(BuildState.RUNNING, now);
+        metrics.claimed(pb, now);
         events.platformChanged(pb);
         if (pb.build.state == BuildState.QUEUED) {
             pb.build.moveTo(BuildState.RUNNING, now);
@@ -110,6 +115,7 @@ public class AgentJobs {
         pb.digest = digest;
         pb.pushedRepository = pushedRepository.isEmpty() ? null : pushedRepository;
         pb.moveTo(BuildState.SUCCEEDED, now);
+        metrics.finished(pb);
         events.platformChanged(pb);
         boolean allSucceeded = build.platformBuilds.stream().allMatch(p -> p.state == BuildState.SUCCEEDED);
         boolean ready = allSucceeded && build.state == BuildState.RUNNING;
@@ -130,6 +136,7 @@ public class AgentJobs {
         Instant now = clock.instant();
         pb.failureReason = reason;
         pb.moveTo(BuildState.FAILED, now);
+        metrics.finished(pb);
         events.platformChanged(pb);
         // Default policy: one failed platform fails the build, and nothing is published.
         if (!build.state.isFinal()) {
@@ -162,6 +169,7 @@ public class AgentJobs {
             if (!pb.state.isFinal()) {
                 pb.failureReason = "cancelled";
                 pb.moveTo(BuildState.CANCELLED, now);
+                metrics.finished(pb);
                 events.platformChanged(pb);
             }
         }
@@ -183,6 +191,7 @@ public class AgentJobs {
             return false;
         }
         BuildEntity build = pb.build;
+        metrics.leaseExpired(pb);
         String lost = "agent " + pb.agent + " lost its lease on attempt " + pb.attempt;
         if (pb.attempt >= maxAttempts) {
             pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";

@@ -1,6 +1,5 @@
 package dev.buildfarm.controller.agent;
 
-import dev.buildfarm.controller.logs.BuildSignals;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,7 +13,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Finds running jobs whose agent stopped heartbeating and hands them to another attempt. After a
+ * Finds running jobs whose agent stopped heartbeating and hands them to another attempt, and marks
+ * silent agents LOST. After a
  * controller start it waits one lease timeout first: agents could not heartbeat while it was down,
  * and a live agent must get the chance to renew before its job is taken away.
  */
@@ -27,7 +27,7 @@ public class LeaseSweeper {
     AgentJobs jobs;
 
     @Inject
-    BuildSignals signals;
+    AgentRegistry agents;
 
     @Inject
     Clock clock;
@@ -46,6 +46,9 @@ public class LeaseSweeper {
         Instant now = clock.instant();
         if (now.isBefore(sweepFrom)) {
             return;
+        }
+        if (agents.markLost(now) > 0) {
+            LOG.warn("agents marked LOST: not heard from within the agent timeout");
         }
         for (UUID job : jobs.expiredLeases(now)) {
             if (jobs.expireLease(job, now)) {

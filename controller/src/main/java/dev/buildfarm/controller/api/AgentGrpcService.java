@@ -10,7 +10,10 @@ import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.FinishJobResponse;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.HeartbeatResponse;
+import dev.buildfarm.api.v1.ReportAgentRequest;
+import dev.buildfarm.api.v1.ReportAgentResponse;
 import dev.buildfarm.controller.agent.AgentJobs;
+import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.build.BuildSpecValidator;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.publish.IndexPublication;
@@ -32,6 +35,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
     @Inject
     BuildSignals signals;
+
+    @Inject
+    AgentRegistry agents;
 
     @Override
     public void claimJob(ClaimJobRequest request, StreamObserver<ClaimJobResponse> observer) {
@@ -62,6 +68,17 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
             AgentJobs.Report report = jobs.appendLogs(request.getJobId(), request.getAttempt(), request.getLinesList());
             signals.signal(report.buildId());
             return AppendLogsResponse.newBuilder().setCancelRequested(report.cancelRequested()).build();
+        });
+    }
+
+    @Override
+    public void reportAgent(ReportAgentRequest request, StreamObserver<ReportAgentResponse> observer) {
+        Rpc.unary(observer, () -> {
+            if (!request.getAgent().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,252}")) {
+                throw ApiError.invalid("agent", "'" + request.getAgent() + "' must be a host-like name [A-Za-z0-9._-]");
+            }
+            agents.report(request.getAgent(), request.getPlatformsList());
+            return ReportAgentResponse.getDefaultInstance();
         });
     }
 

@@ -6,7 +6,10 @@ import dev.buildfarm.api.v1.CancelBuildRequest;
 import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.WatchBuildsRequest;
+import dev.buildfarm.api.v1.ListAgentsRequest;
+import dev.buildfarm.api.v1.ListAgentsResponse;
 import dev.buildfarm.controller.agent.AgentJobs;
+import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.events.EventHub;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LogFollower;
@@ -58,6 +61,9 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     @Inject
     EventHub events;
 
+    @Inject
+    AgentRegistry agents;
+
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {
         Rpc.unary(observer, () -> BuildMapper.toProto(submission.submit(request.getRequestId(), request.getSpec(),
@@ -92,6 +98,11 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
             return;
         }
         events.watch(request.getName(), (ServerCallStreamObserver<BuildEvent>) observer);
+    }
+
+    @Override
+    public void listAgents(ListAgentsRequest request, StreamObserver<ListAgentsResponse> observer) {
+        Rpc.unary(observer, () -> agents.list());
     }
 
     @Override

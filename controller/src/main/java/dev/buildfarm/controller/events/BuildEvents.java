@@ -2,6 +2,7 @@ package dev.buildfarm.controller.events;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.buildfarm.api.v1.Agent;
 import dev.buildfarm.api.v1.BuildEvent;
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.controller.build.BuildEntity;
@@ -62,27 +63,37 @@ public class BuildEvents {
         record(pb.build, platformType(pb), pb.platform);
     }
 
+    /** "dev.buildfarm.agent.lost.v1", subject "agents/{agent}". */
+    public void agentChanged(Agent agent) {
+        Instant now = clock.instant();
+        String type = "dev.buildfarm.agent." + agent.getState().name().toLowerCase(Locale.ROOT) + ".v1";
+        publish(BuildEvent.newBuilder().setId(UUID.randomUUID().toString()).setType(type)
+                .setSubject(agent.getName()).setTime(BuildMapper.timestamp(now)).setAgent(agent).build(), now);
+    }
+
     private void record(BuildEntity build, String type, String platform) {
         Instant now = clock.instant();
-        String id = UUID.randomUUID().toString();
-        BuildEvent event = BuildEvent.newBuilder()
-                .setId(id)
+        publish(BuildEvent.newBuilder()
+                .setId(UUID.randomUUID().toString())
                 .setType(type)
                 .setSubject(build.name())
                 .setTime(BuildMapper.timestamp(now))
                 .setBuild(BuildMapper.toProto(build))
                 .setPlatform(platform)
-                .build();
+                .build(), now);
+    }
+
+    private void publish(BuildEvent event, Instant now) {
         CloudEvent cloudEvent = CloudEventBuilder.v1()
-                .withId(id)
+                .withId(event.getId())
                 .withSource(SOURCE)
-                .withType(type)
-                .withSubject(build.name())
+                .withType(event.getType())
+                .withSubject(event.getSubject())
                 .withTime(now.atOffset(ZoneOffset.UTC))
                 .withDataContentType("application/json")
                 .withData(toJson(event).getBytes(StandardCharsets.UTF_8))
                 .build();
-        outbox.add(JobTopics.events(topicPrefix), build.name(), FORMAT.serialize(cloudEvent), FORMAT.serializedContentType());
+        outbox.add(JobTopics.events(topicPrefix), event.getSubject(), FORMAT.serialize(cloudEvent), FORMAT.serializedContentType());
     }
 
     static String toJson(BuildEvent event) {

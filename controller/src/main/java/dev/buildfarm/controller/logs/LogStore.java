@@ -6,7 +6,9 @@ import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import io.quarkus.hibernate.orm.panache.Panache;
+import dev.buildfarm.controller.metrics.FarmMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,6 +32,9 @@ public class LogStore {
 
     @ConfigProperty(name = "buildfarm.logs.max-bytes-per-build")
     long maxBytesPerBuild;
+
+    @Inject
+    FarmMetrics metrics;
 
     /** Stores lines not seen before; call with the build row locked and the attempt checked. */
     public void append(PlatformBuildEntity pb, List<LogLine> lines) {
@@ -59,6 +64,7 @@ public class LogStore {
         if (rows.isEmpty()) {
             return;
         }
+        metrics.logBytes(pb.platform, rows.stream().mapToLong(r -> ((String) r[3]).length() + 1L).sum());
         int attempt = pb.attempt;
         UUID id = pb.id;
         Panache.getEntityManager().unwrap(Session.class).doWork(connection -> {
