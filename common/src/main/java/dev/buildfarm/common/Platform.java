@@ -87,6 +87,23 @@ public record Platform(String os, String architecture, String variant) {
         return normalise(machine.trim().toLowerCase(Locale.ROOT), "");
     }
 
+    /**
+     * Whether an image config's os/architecture/variant describe this platform. arm64 images carry
+     * variant "v8" or none (both mean the same, as in containerd); 32-bit arm must name its variant.
+     */
+    public boolean matchesConfig(String configOs, String configArchitecture, String configVariant) {
+        String v = configVariant == null ? "" : configVariant;
+        if ("arm64".equals(configArchitecture) && "v8".equals(v)) {
+            v = "";
+        }
+        return os.equals(configOs) && architecture.equals(configArchitecture) && variant.equals(v);
+    }
+
+    /** Position in the farm's fixed order, which is also the order of entries in every index. */
+    public int order() {
+        return SUPPORTED.indexOf(this);
+    }
+
     /** "linux/arm/v7". */
     @Override
     public String toString() {

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.buildfarm.api.v1.IndexChild;
 import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
+import dev.buildfarm.common.Platform;
 import dev.buildfarm.assembler.registry.DigestMismatchException;
 import dev.buildfarm.assembler.registry.Digests;
 import dev.buildfarm.assembler.registry.ImageIndex;
 import dev.buildfarm.assembler.registry.MediaTypes;
-import dev.buildfarm.assembler.registry.Platform;
 import dev.buildfarm.assembler.registry.RegistryClient;
 import dev.buildfarm.assembler.registry.RegistryException;
 import dev.buildfarm.assembler.registry.Repository;
@@ -162,9 +162,15 @@ public class IndexPublisher {
         String variant = config.path("variant").asText("");
         if (!child.platform().matchesConfig(os, architecture, variant)) {
             throw new ChildRejectedException(child.name(), "image config says "
-                    + Platform.describe(os, architecture, variant) + ", not " + child.platform(), null);
+                     + describe(os, architecture, variant) + ", not " + child.platform(), null);
         }
         return new ImageIndex.Entry(child.platform(), manifest.mediaType(), manifest.digest(), manifest.bytes().length);
+    }
+
+    /** A config's platform, for messages ("linux/arm64/v8", "linux/?"). */
+    private static String describe(String os, String architecture, String variant) {
+        String s = (os == null || os.isEmpty() ? "?" : os) + "/" + (architecture == null || architecture.isEmpty() ? "?" : architecture);
+        return variant == null || variant.isEmpty() ? s : s + "/" + variant;
     }
 
     private static JsonNode readTree(byte[] bytes, Child child, String what) {
@@ -215,7 +221,9 @@ public class IndexPublisher {
         for (int i = 0; i < submitted.size(); i++) {
             IndexChild c = submitted.get(i);
             int position = i;
-            Platform platform = Platform.parse(c.getPlatform()).orElseThrow(() -> new InvalidRequestException(
+            // Exactly the normalised names: the controller sends nothing else.
+            Platform platform = Platform.SUPPORTED.stream().filter(p -> p.toString().equals(c.getPlatform())).findFirst()
+                    .orElseThrow(() -> new InvalidRequestException(
                     "children[" + position + "].platform", "\"" + c.getPlatform() + "\" must be one of "
                             + Platform.SUPPORTED.stream().map(Platform::toString).collect(Collectors.joining(", "))));
             if (!seen.add(platform)) {

@@ -1,5 +1,7 @@
 package dev.buildfarm.assembler.registry;
 
+import dev.buildfarm.common.Platform;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
