@@ -40,12 +40,33 @@ public class BuildStore {
     /** Stores a validated build and its dispatch records (the outbox), all or nothing. */
     @Transactional
     public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger) {
+        BuildEntity build = newBuild(requestId, spec, commit, trigger, BuildState.QUEUED, null);
+        build.persist();
+        build.platformBuilds.forEach(pb -> dispatch(pb, spec));
+        events.buildChanged(build);
+        return build;
+    }
+
+    /**
+     * Records a build that was refused when it fired (a rule whose rendered tag is invalid for the
+     * pushed ref): FAILED at once with the reason, nothing queued, and a build.failed event.
+     */
+    @Transactional
+    public BuildEntity createFailed(String requestId, BuildSpec spec, String commit, Trigger trigger, String reason) {
+        BuildEntity build = newBuild(requestId, spec, commit, trigger, BuildState.FAILED, reason);
+        build.persist();
+        events.buildChanged(build);
+        return build;
+    }
+
+    private BuildEntity newBuild(String requestId, BuildSpec spec, String commit, Trigger trigger, BuildState state, String failure) {
         // Microseconds: what PostgreSQL keeps, so page tokens compare equal to stored times.
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         BuildEntity build = new BuildEntity();
         build.id = UUID.randomUUID();
         build.requestId = requestId.isEmpty() ? null : requestId;
-        build.state = BuildState.QUEUED;
+        build.state = state;
+        build.failureReason = failure;
         build.spec = BuildMapper.specToJson(spec);
         build.repository = spec.getRepository();
         build.commit = commit;
@@ -57,18 +78,18 @@ public class BuildStore {
                 ? Instant.ofEpochSecond(trigger.getEventTime().getSeconds(), trigger.getEventTime().getNanos()) : null;
         build.createTime = now;
         build.updateTime = now;
+        build.endTime = state.isFinal() ? now : null;
         for (String value : spec.getPlatformsList()) {
             PlatformBuildEntity pb = new PlatformBuildEntity();
             pb.id = UUID.randomUUID();
             pb.build = build;
             pb.platform = value;
-            pb.state = BuildState.QUEUED;
+            pb.state = state;
+            pb.failureReason = failure;
             pb.createTime = now;
+            pb.endTime = build.endTime;
             build.platformBuilds.add(pb);
         }
-        build.persist();
-        build.platformBuilds.forEach(pb -> dispatch(pb, spec));
-        events.buildChanged(build);
         return build;
     }
 

@@ -95,21 +95,24 @@ public class RuleFiring {
         if (earlier.isPresent()) {
             return existing(matched, earlier.get());
         }
+        Trigger trigger = Trigger.newBuilder().setKind(kind).setRule(matched.name()).setRef(push.ref())
+                .setEventId(push.eventId()).setEventTime(timestamp(push.time())).build();
         List<String> tags;
         try {
             tags = RuleTags.render(matched.rule(), matched.groups(), push.time(), push.commit());
         } catch (RuleTags.RenderException e) {
-            return refused(matched, push, e.getMessage());
+            // Kept as a FAILED build with the reason (and its event), so the push is not silently lost.
+            BuildEntity failed = builds.createFailed(requestId, spec(source, matched.rule(), push.commit(), List.of()),
+                    push.commit(), trigger, "tag rendering: " + e.getMessage());
+            return refused(matched, push, failed.name(), e.getMessage());
         }
-        Trigger trigger = Trigger.newBuilder().setKind(kind).setRule(matched.name()).setRef(push.ref())
-                .setEventId(push.eventId()).setEventTime(timestamp(push.time())).build();
         try {
             BuildEntity build = submission.submit(requestId, spec(source, matched.rule(), push.commit(), tags), trigger);
             return new Outcome(matched.name(), Outcome.Result.STARTED, build.name(), tags, "");
         } catch (ApiError e) {
             // Lost a race with another delivery of the same push: that one built it.
             Optional<BuildEntity> raced = builds.findByRequestId(requestId);
-            return raced.isPresent() ? existing(matched, raced.get()) : refused(matched, push, e.getMessage());
+            return raced.isPresent() ? existing(matched, raced.get()) : refused(matched, push, "", e.getMessage());
         }
     }
 
@@ -177,9 +180,9 @@ public class RuleFiring {
                 BuildMapper.specFromJson(build.spec).getTagsList(), "");
     }
 
-    private static Outcome refused(MatchedRule matched, Push push, String reason) {
+    private static Outcome refused(MatchedRule matched, Push push, String build, String reason) {
         LOG.warnf("rule %s refused to build %s at %s: %s", matched.name(), push.ref(), push.commit(), reason);
-        return new Outcome(matched.name(), Outcome.Result.REFUSED, "", List.of(), reason);
+        return new Outcome(matched.name(), Outcome.Result.REFUSED, build, List.of(), reason);
     }
 
     private static Timestamp timestamp(Instant instant) {

@@ -118,7 +118,7 @@ public class WebhookRoutes {
             switch (outcome.result()) {
                 case STARTED -> started.add(item.put("build", outcome.build()).put("tags", new JsonArray(outcome.tags())));
                 case EXISTING -> existing.add(item.put("build", outcome.build()).put("tags", new JsonArray(outcome.tags())));
-                case REFUSED -> refused.add(item.put("reason", outcome.reason()));
+                case REFUSED -> refused.add(item.put("build", outcome.build()).put("reason", outcome.reason()));
             }
         }
         answer.put("builds", started).put("existing", existing).put("refused", refused);

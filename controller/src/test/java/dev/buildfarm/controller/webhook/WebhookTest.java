@@ -300,6 +300,12 @@ class WebhookTest {
         JsonObject refused = json(response).getJsonArray("refused").getJsonObject(0);
         assertThat(refused.getString("rule")).isEqualTo(anyBranch.getName());
         assertThat(refused.getString("reason")).contains("'feature/login'").contains("OCI tag grammar");
-        assertThat(api.buildsOf(anyBranch.getName())).isEmpty();
+        // The refusal is on record: a FAILED build of the rule with the reason, nothing queued.
+        List<Build> builds = api.buildsOf(anyBranch.getName());
+        assertThat(builds).hasSize(1);
+        assertThat(builds.get(0).getName()).isEqualTo(refused.getString("build"));
+        assertThat(builds.get(0).getState()).isEqualTo(Build.State.FAILED);
+        assertThat(builds.get(0).getFailureReason()).contains("OCI tag grammar");
+        assertThat(builds.get(0).getPlatformBuildsList()).allSatisfy(pb -> assertThat(pb.getAttempt()).isZero());
     }
 }
