@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LogShipper {
 
-    private static final int MAX_BATCH = 500;
+    private static final int MAX_BATCH = 2_000;
+    private static final long MAX_BATCH_BYTES = 1024 * 1024;
     private static final int MAX_LINE_BYTES = 64 * 1024;
 
     private final AgentServiceBlockingStub controller;
@@ -29,6 +30,7 @@ final class LogShipper {
     private static final Pattern STEP = Pattern.compile("^Step \\d+/\\d+ : .*");
 
     private final List<LogLine> pending = new ArrayList<>();
+    private final Object flushing = new Object();
     private long sequence;
     private String stage = "";
 
@@ -58,21 +60,32 @@ final class LogShipper {
                 .build());
     }
 
-    /** Sends what is pending; on a transient error the lines stay for the next flush. */
+    /**
+     * Sends what is pending; on a transient error the lines stay for the next flush. One flush at a
+     * time (the timer's and the final one may overlap), and acknowledged lines are removed by
+     * sequence, so no line is dropped unsent.
+     */
     void flush() {
+        synchronized (flushing) {
+            flushPending();
+        }
+    }
+
+    private void flushPending() {
         while (true) {
             List<LogLine> batch;
             synchronized (this) {
                 if (pending.isEmpty()) {
                     return;
                 }
-                batch = List.copyOf(pending.subList(0, Math.min(MAX_BATCH, pending.size())));
+                batch = nextBatch();
             }
             try {
                 boolean cancel = controller.withDeadlineAfter(10, TimeUnit.SECONDS).appendLogs(AppendLogsRequest.newBuilder()
                         .setJobId(jobId).setAttempt(attempt).addAllLines(batch).build()).getCancelRequested();
+                long sent = batch.get(batch.size() - 1).getSequence();
                 synchronized (this) {
-                    pending.subList(0, batch.size()).clear();
+                    pending.removeIf(line -> line.getSequence() <= sent);
                 }
                 if (cancel) {
                     onCancel.run();
@@ -88,6 +101,20 @@ final class LogShipper {
                 return;
             }
         }
+    }
+
+    /** The oldest pending lines, at most MAX_BATCH of them and about MAX_BATCH_BYTES (well under the gRPC limit). */
+    private List<LogLine> nextBatch() {
+        List<LogLine> batch = new ArrayList<>();
+        long bytes = 0;
+        for (LogLine line : pending) {
+            if (batch.size() == MAX_BATCH || (!batch.isEmpty() && bytes + line.getSerializedSize() > MAX_BATCH_BYTES)) {
+                break;
+            }
+            batch.add(line);
+            bytes += line.getSerializedSize();
+        }
+        return batch;
     }
 
     private static String truncate(String text) {

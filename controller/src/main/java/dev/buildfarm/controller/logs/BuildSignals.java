@@ -12,22 +12,38 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class BuildSignals {
 
-    private final Map<UUID, Object> monitors = new ConcurrentHashMap<>();
+    /** Counts the signals of one build, so a signal given while a follower was reading is not lost. */
+    private static final class Counter {
+        long signals;
+    }
+
+    private final Map<UUID, Counter> counters = new ConcurrentHashMap<>();
 
     public void signal(UUID buildId) {
-        Object monitor = monitors.get(buildId);
-        if (monitor != null) {
-            synchronized (monitor) {
-                monitor.notifyAll();
+        Counter counter = counters.get(buildId);
+        if (counter != null) {
+            synchronized (counter) {
+                counter.signals++;
+                counter.notifyAll();
             }
         }
     }
 
-    /** Waits for a signal of this build, at most the given time. */
-    public void await(UUID buildId, long millis) throws InterruptedException {
-        Object monitor = monitors.computeIfAbsent(buildId, id -> new Object());
-        synchronized (monitor) {
-            monitor.wait(millis);
+    /** The signals so far; read it before reading the database, then pass it to {@link #await}. */
+    public long seen(UUID buildId) {
+        Counter counter = counters.computeIfAbsent(buildId, id -> new Counter());
+        synchronized (counter) {
+            return counter.signals;
+        }
+    }
+
+    /** Waits, at most the given time, for a signal after the one {@code seen} counted. */
+    public void await(UUID buildId, long seen, long millis) throws InterruptedException {
+        Counter counter = counters.computeIfAbsent(buildId, id -> new Counter());
+        synchronized (counter) {
+            if (counter.signals == seen) {
+                counter.wait(millis);
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ import org.jboss.logging.Logger;
 public class LogFollower {
 
     private static final Logger LOG = Logger.getLogger(LogFollower.class);
-    private static final int BATCH = 500;
+    private static final int BATCH = 2_000;
     private static final long IDLE_WAIT_MILLIS = 1_000;
 
     @Inject
@@ -90,6 +90,7 @@ public class LogFollower {
         selected.keySet().forEach(id -> next.put(id, offset));
         try {
             while (!observer.isCancelled()) {
+                long seen = signals.seen(buildId);
                 // Read the state before the lines: lines written before it turned final are then all seen.
                 boolean finished = isFinal(buildId);
                 boolean sentAny = false;
@@ -114,7 +115,7 @@ public class LogFollower {
                     observer.onCompleted();
                     return;
                 }
-                signals.await(buildId, IDLE_WAIT_MILLIS);
+                signals.await(buildId, seen, IDLE_WAIT_MILLIS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
