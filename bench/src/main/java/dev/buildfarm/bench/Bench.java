@@ -6,8 +6,6 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,47 +14,98 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Four-platform build wall time: buildfarm (submit → index published) against
- * `podman build --platform … --manifest` + `podman manifest push` of the same Dockerfile and context
- * to the same registry, alternating rounds in one run so both see the same machine.
+ * Benchmarks on the running farm and the real stack (dev/bench.sh runs them with the farm up). Every
+ * mode ends with one Markdown table: a row per figure, with its target and conditions.
  *
- * Usage: Bench [rounds] [cache|no-cache]     (dev/bench.sh runs it with the farm up)
+ * <pre>
+ * Bench [build] [rounds] [cache|no-cache]   four-platform build wall time, buildfarm vs podman (default: 3 no-cache)
+ * Bench logs                                log line latency and sustained lines/s of one build (LogBench)
+ * Bench cancel                              cancel-to-stopped time of running builds (CancelBench)
+ * Bench webhook                             push-to-queued latency and matching cost with 10,000 rules (WebhookBench)
+ * Bench all [rounds] [cache|no-cache]       logs, cancel, webhook, then build
+ * </pre>
+ *
+ * The build figure: buildfarm (submit → index published) against `podman build --platform …
+ * --manifest` + `podman manifest push` of the same Dockerfile and context to the same registry,
+ * alternating rounds in one run so both see the same machine.
  */
 public final class Bench {
 
     private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        boolean noCache = args.length < 2 || !args[1].equals("cache");
-        String endpoint = env("BUILDFARM_ENDPOINT", "127.0.0.1:8080");
-        String registry = env("REGISTRY", "127.0.0.1:5000");
-        String gitUrl = env("BENCH_GIT_URL", "git://127.0.0.1:9418/examples.git");
-        Path context = Path.of(env("BENCH_CONTEXT", "examples/hello")).toAbsolutePath();
+        String mode = "build";
+        List<String> rest = new ArrayList<>(List.of(args));
+        // Backward compatible: "Bench 3 no-cache" is the build comparison.
+        if (!rest.isEmpty() && !rest.get(0).matches("\\d+")) {
+            mode = rest.remove(0);
+        }
+        List<Figure> figures = new ArrayList<>();
+        boolean ok = true;
+        try (Farm farm = new Farm()) {
+            switch (mode) {
+                case "build" -> ok = measure("four-platform build", figures, () -> build(farm, rest));
+                case "logs" -> ok = measure("logs", figures, () -> new LogBench(farm).run());
+                case "cancel" -> ok = measure("cancel", figures, () -> new CancelBench(farm).run());
+                case "webhook" -> ok = measure("webhook", figures, () -> new WebhookBench(farm).run());
+                case "all" -> {
+                    ok &= measure("logs", figures, () -> new LogBench(farm).run());
+                    ok &= measure("cancel", figures, () -> new CancelBench(farm).run());
+                    ok &= measure("webhook", figures, () -> new WebhookBench(farm).run());
+                    ok &= measure("four-platform build", figures, () -> build(farm, rest));
+                }
+                default -> {
+                    System.err.println("usage: Bench [build] [rounds] [cache|no-cache] | logs | cancel | webhook | all [rounds] [cache|no-cache]");
+                    System.exit(2);
+                }
+            }
+        }
+        Figure.printTable(System.out, figures);
+        // gRPC and Kafka threads must not keep exec:java waiting.
+        System.exit(ok ? 0 : 1);
+    }
 
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
-        BuildServiceGrpc.BuildServiceBlockingStub builds = BuildServiceGrpc.newBlockingStub(channel);
-        List<Double> farm = new ArrayList<>();
+    /** Runs one benchmark; a failure becomes a row saying so, and the others still run. */
+    private static boolean measure(String name, List<Figure> figures, Callable<List<Figure>> benchmark) {
+        try {
+            figures.addAll(benchmark.call());
+            return true;
+        } catch (Exception e) {
+            System.err.println(name + " failed:");
+            e.printStackTrace();
+            figures.add(new Figure(name, "failed: " + e.getMessage(), "", false, ""));
+            return false;
+        }
+    }
+
+    private static List<Figure> build(Farm farm, List<String> args) throws Exception {
+        int rounds = args.size() > 0 ? Integer.parseInt(args.get(0)) : 3;
+        boolean noCache = args.size() < 2 || !args.get(1).equals("cache");
+        String registry = farm.registry;
+        String gitUrl = Farm.env("BENCH_GIT_URL", "git://127.0.0.1:9418/examples.git");
+        Path context = Path.of(Farm.env("BENCH_CONTEXT", "examples/hello")).toAbsolutePath();
+
+        BuildServiceGrpc.BuildServiceBlockingStub builds = farm.builds();
+        List<Double> farmTimes = new ArrayList<>();
         List<Double> podman = new ArrayList<>();
         String mode = noCache ? "no cache" : "warm cache";
         System.out.printf("four-platform build of %s (%s), %d rounds%n", context, mode, rounds);
         for (int round = 1; round <= rounds; round++) {
-            farm.add(farmBuild(builds, gitUrl, registry, noCache));
+            farmTimes.add(farmBuild(builds, gitUrl, registry, noCache));
             podman.add(podmanBuild(context, registry, noCache));
             System.out.printf(Locale.ROOT, "round %d: buildfarm %.2f s, podman %.2f s%n",
-                    round, farm.get(round - 1), podman.get(round - 1));
+                    round, farmTimes.get(round - 1), podman.get(round - 1));
         }
-        channel.shutdownNow();
-        double f = median(farm);
+        double f = median(farmTimes);
         double p = median(podman);
-        System.out.println();
-        System.out.println("| figure | buildfarm | podman | ratio |");
-        System.out.println("|---|---|---|---|");
-        System.out.printf(Locale.ROOT, "| four-platform build + publish, %s, median of %d | %.2f s | %.2f s | %.2f |%n",
-                mode, rounds, f, p, f / p);
+        return List.of(Figure.informational("four-platform build + publish",
+                String.format(Locale.ROOT, "buildfarm %.2f s, podman %.2f s, ratio %.2f", f, p, f / p),
+                String.format(Locale.ROOT, "%s, median of %d rounds, %s on %s, %s", mode, rounds, context.getFileName(),
+                        String.join(",", PLATFORMS), "one agent serving all four platforms (arm under QEMU)")));
     }
 
     private static double farmBuild(BuildServiceGrpc.BuildServiceBlockingStub builds, String gitUrl, String registry,
@@ -114,11 +163,6 @@ public final class Bench {
         List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
     }
 
     private Bench() {

@@ -1,0 +1,310 @@
+package dev.buildfarm.bench;
+
+import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.BuildLogLine;
+import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.GitSource;
+import dev.buildfarm.api.v1.LogChunk;
+import dev.buildfarm.api.v1.StreamBuildLogsRequest;
+import dev.buildfarm.api.v1.SubmitBuildRequest;
+import io.grpc.stub.StreamObserver;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Issue 4, logs: one native linux/amd64 build whose RUN prints 100,000 lines as fast as it can, and a
+ * follower (StreamBuildLogs, follow) started right after the submit.
+ *
+ * <ul>
+ *   <li>per line latency = when the follower received it − BuildLogLine.time (when the agent read it;
+ *       agent, controller and bench share this host's clock), p50/p99 over the RUN's lines;</li>
+ *   <li>sustained lines/s = lines / (last line received − first line received).</li>
+ * </ul>
+ *
+ * To show where the time goes, a sampler reads (read-only) how many lines the controller has stored
+ * every few milliseconds, which splits each line's latency into agent read → stored in PostgreSQL
+ * (agent batching and flush, AppendLogs, insert) and stored → received (LogFollower).
+ */
+final class LogBench {
+
+    private static final String PLATFORM = "linux/amd64";
+    /** How often the stored-line sampler looks; 0 turns it off (BENCH_LOG_SAMPLE_MS). */
+    private static final int SAMPLE_MILLIS = Farm.envInt("BENCH_LOG_SAMPLE_MS", 5);
+
+    private final Farm farm;
+    private final int lines = Farm.envInt("BENCH_LOG_LINES", 100_000);
+
+    LogBench(Farm farm) {
+        this.farm = farm;
+    }
+
+    /** What the follower saw of one RUN line. */
+    private static final class Received {
+        final long[] readMicros;
+        final long[] receivedMicros;
+        final long[] offsets;
+        int count;
+        int outOfOrder;
+        long chunks;
+        long expectNext = 1;
+
+        Received(int capacity) {
+            readMicros = new long[capacity];
+            receivedMicros = new long[capacity];
+            offsets = new long[capacity];
+        }
+    }
+
+    List<Figure> run() throws Exception {
+        String dockerfile = "FROM " + farm.baseImage + "\nRUN seq 1 " + lines + "\n";
+        Farm.GitRepo repo = farm.gitRepo("bench-logs", Map.of("Dockerfile", dockerfile));
+        try {
+            return measure(repo);
+        } finally {
+            repo.delete();
+        }
+    }
+
+    private List<Figure> measure(Farm.GitRepo repo) throws Exception {
+        System.out.printf(Locale.ROOT, "logs: one %s build printing %,d lines (RUN seq 1 %d), follower from submit%n",
+                PLATFORM, lines, lines);
+        Build build = farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
+                .setRequestId("bench-logs-" + UUID.randomUUID())
+                .setSpec(BuildSpec.newBuilder()
+                        .setSource(GitSource.newBuilder().setUrl(repo.url()).setRef("main"))
+                        .addPlatforms(PLATFORM)
+                        .setRepository(farm.registry + "/bench/logs")
+                        .addTags("latest")
+                        // The RUN must really run every time: a cached step prints nothing.
+                        .setNoCache(true))
+                .build());
+        Received seen = new Received(lines);
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        farm.buildsAsync().streamBuildLogs(StreamBuildLogsRequest.newBuilder()
+                .setName(build.getName()).setPlatform(PLATFORM).setFollow(true).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(LogChunk chunk) {
+                        long now = micros(Instant.now());
+                        seen.chunks++;
+                        for (BuildLogLine line : chunk.getLinesList()) {
+                            if (!line.getStage().contains("RUN seq") || !isNumber(line.getText())) {
+                                continue;
+                            }
+                            if (seen.count == seen.readMicros.length) {
+                                continue;
+                            }
+                            if (Long.parseLong(line.getText()) != seen.expectNext) {
+                                seen.outOfOrder++;
+                            }
+                            seen.expectNext = Long.parseLong(line.getText()) + 1;
+                            seen.readMicros[seen.count] = micros(line.getTime().getSeconds(), line.getTime().getNanos());
+                            seen.receivedMicros[seen.count] = now;
+                            seen.offsets[seen.count] = line.getOffset();
+                            seen.count++;
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failure.set(t);
+                        done.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.countDown();
+                    }
+                });
+        StoredSampler sampler = new StoredSampler(build.getName());
+        Thread samplerThread = new Thread(sampler, "stored-sampler");
+        samplerThread.setDaemon(true);
+        if (SAMPLE_MILLIS > 0) {
+            samplerThread.start();
+        }
+        boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
+        sampler.stop = true;
+        samplerThread.join(5_000);
+        if (!finished) {
+            farm.cancelQuietly(build.getName());
+            throw new IllegalStateException("the log stream of " + build.getName() + " did not end in time; "
+                    + seen.count + " of " + lines + " lines received");
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("the log stream of " + build.getName() + " failed", failure.get());
+        }
+        Build after = farm.get(build.getName());
+        System.out.printf(Locale.ROOT, "logs: %s ended %s; %,d of %,d RUN lines received in %,d chunks, %d out of order%n",
+                build.getName(), after.getState(), seen.count, lines, seen.chunks, seen.outOfOrder);
+        if (seen.count == 0) {
+            throw new IllegalStateException("no RUN line was received; build " + after.getState() + ": " + after.getFailureReason());
+        }
+
+        int n = seen.count;
+        double[] latency = new double[n];
+        for (int i = 0; i < n; i++) {
+            latency[i] = (seen.receivedMicros[i] - seen.readMicros[i]) / 1000.0;
+        }
+        Stats stats = new Stats(latency);
+        double receiveSpan = (seen.receivedMicros[n - 1] - seen.receivedMicros[0]) / 1e6;
+        double readSpan = (seen.readMicros[n - 1] - seen.readMicros[0]) / 1e6;
+        double linesPerSecond = n / receiveSpan;
+        diagnose(seen, latency, sampler, readSpan, receiveSpan);
+
+        String conditions = String.format(Locale.ROOT,
+                "1 build, %s native, `RUN seq 1 %d` on busybox, no cache; 1 follower (platform, follow) from submit; "
+                        + "%,d lines; agent log-flush-interval 50 ms%s", PLATFORM, lines, n,
+                SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
+        boolean complete = n == lines && seen.outOfOrder == 0;
+        return List.of(
+                new Figure("log line latency, agent read → watcher received", stats.millis(), "p99 ≤ 200 ms",
+                        complete && stats.p99() <= 200, conditions + (complete ? "" : "; INCOMPLETE stream")),
+                new Figure("sustained log lines/s, one build", String.format(Locale.ROOT, "%,.0f lines/s (%,d lines in %.2f s; agent read them in %.2f s)",
+                        linesPerSecond, n, receiveSpan, readSpan), "≥ 50,000 lines/s", complete && linesPerSecond >= 50_000, conditions));
+    }
+
+    /** Where the time goes: latency over the run, and the split at the moment lines were stored. */
+    private void diagnose(Received seen, double[] latency, StoredSampler sampler, double readSpan, double receiveSpan) {
+        int n = seen.count;
+        System.out.println("logs: latency by position in the log (each tenth of the lines):");
+        for (int tenth = 0; tenth < 10; tenth++) {
+            int from = tenth * n / 10;
+            int to = Math.max(from + 1, (tenth + 1) * n / 10);
+            double[] slice = java.util.Arrays.copyOfRange(latency, from, Math.min(to, n));
+            Stats s = new Stats(slice);
+            System.out.printf(Locale.ROOT, "  lines %6d–%6d: read at +%6.0f ms, received at +%6.0f ms, latency p50 %s p99 %s%n",
+                    from + 1, Math.min(to, n),
+                    (seen.readMicros[from] - seen.readMicros[0]) / 1000.0,
+                    (seen.receivedMicros[from] - seen.readMicros[0]) / 1000.0, Stats.ms(s.p50()), Stats.ms(s.p99()));
+        }
+        System.out.printf(Locale.ROOT, "logs: the agent read %,d lines in %.2f s (%,.0f lines/s); the follower received them over %.2f s%n",
+                n, readSpan, n / Math.max(readSpan, 1e-6), receiveSpan);
+        List<long[]> samples = sampler.samples();
+        if (samples.isEmpty()) {
+            System.out.println(SAMPLE_MILLIS <= 0 ? "logs: stored-line sampler off (BENCH_LOG_SAMPLE_MS=0)"
+                    : "logs: no stored-line samples (database not readable: " + sampler.error + ")");
+            return;
+        }
+        // For each line: the first sample at which the controller had stored it.
+        double[] toStored = new double[n];
+        double[] storedToReceived = new double[n];
+        int sample = 0;
+        int split = 0;
+        for (int i = 0; i < n; i++) {
+            while (sample < samples.size() && samples.get(sample)[1] <= seen.offsets[i]) {
+                sample++;
+            }
+            if (sample == samples.size()) {
+                break;
+            }
+            long storedMicros = samples.get(sample)[0];
+            toStored[split] = (storedMicros - seen.readMicros[i]) / 1000.0;
+            storedToReceived[split] = (seen.receivedMicros[i] - storedMicros) / 1000.0;
+            split++;
+        }
+        Stats stored = new Stats(java.util.Arrays.copyOf(toStored, split));
+        Stats follower = new Stats(java.util.Arrays.copyOf(storedToReceived, split));
+        // Store rate: from the first sample with a line stored to the first with them all.
+        long total = samples.get(samples.size() - 1)[1];
+        long firstStored = -1;
+        long allStored = -1;
+        for (long[] s : samples) {
+            if (s[1] > 0 && firstStored < 0) {
+                firstStored = s[0];
+            }
+            if (s[1] == total && allStored < 0) {
+                allStored = s[0];
+            }
+        }
+        long storeRate = allStored > firstStored ? Math.round(total / ((allStored - firstStored) / 1e6)) : 0;
+        System.out.printf(Locale.ROOT, "logs: split of the latency (%,d store samples every ~%.0f ms, %,d lines placed):%n",
+                samples.size(), sampler.meanIntervalMillis(), split);
+        System.out.printf(Locale.ROOT, "  agent read → stored in PostgreSQL : %s%n", stored.millis());
+        System.out.printf(Locale.ROOT, "  stored → follower received        : %s (includes up to one sample interval)%n", follower.millis());
+        System.out.printf(Locale.ROOT, "  store rate while storing           : ~%,d lines/s (all lines of the platform build)%n", storeRate);
+    }
+
+    /** Samples (time, lines stored) of the build's linux/amd64 log, read-only, as fast as the database answers. */
+    private final class StoredSampler implements Runnable {
+        private final String buildName;
+        private final List<long[]> samples = new ArrayList<>();
+        volatile boolean stop;
+        volatile String error = "";
+
+        StoredSampler(String buildName) {
+            this.buildName = buildName;
+        }
+
+        @Override
+        public void run() {
+            UUID buildId = UUID.fromString(buildName.substring("builds/".length()));
+            try (Connection db = DriverManager.getConnection(farm.pgUrl, farm.pgUser, farm.pgPassword)) {
+                db.setAutoCommit(true);
+                db.setReadOnly(true);
+                try (PreparedStatement count = db.prepareStatement(
+                        "select coalesce(max(l.line_offset) + 1, 0) from log_line l join platform_build pb on pb.id = l.platform_build_id "
+                                + "where pb.build_id = ? and pb.platform = ?")) {
+                    count.setObject(1, buildId);
+                    count.setString(2, PLATFORM);
+                    while (!stop) {
+                        try (ResultSet rs = count.executeQuery()) {
+                            rs.next();
+                            long stored = rs.getLong(1);
+                            synchronized (samples) {
+                                samples.add(new long[] {micros(Instant.now()), stored});
+                            }
+                        }
+                        Thread.sleep(SAMPLE_MILLIS);
+                    }
+                }
+            } catch (SQLException e) {
+                error = e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        List<long[]> samples() {
+            synchronized (samples) {
+                return new ArrayList<>(samples);
+            }
+        }
+
+        double meanIntervalMillis() {
+            List<long[]> s = samples();
+            return s.size() < 2 ? 0 : (s.get(s.size() - 1)[0] - s.get(0)[0]) / 1000.0 / (s.size() - 1);
+        }
+    }
+
+    private static boolean isNumber(String text) {
+        if (text.isEmpty() || text.length() > 9) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            if (!Character.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long micros(Instant instant) {
+        return micros(instant.getEpochSecond(), instant.getNano());
+    }
+
+    private static long micros(long seconds, int nanos) {
+        return seconds * 1_000_000 + nanos / 1_000;
+    }
+}
