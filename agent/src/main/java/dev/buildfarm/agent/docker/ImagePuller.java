@@ -3,7 +3,6 @@ package dev.buildfarm.agent.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.command.PullImageResultCallback;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.PullResponseItem;
 import dev.buildfarm.common.Platform;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -55,16 +54,6 @@ public class ImagePuller {
                         + pulled.os() + "/" + pulled.architecture() + ")");
             }
             return pulled;
-        }
-    }
-
-    /** True when the image id is present on the engine. */
-    public boolean exists(String imageId) {
-        try {
-            docker.inspectImageCmd(imageId).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
         }
     }
 }
