@@ -49,7 +49,8 @@ class AgentLossTest {
                 .until(() -> agentState(agentName) == Agent.State.LOST);
         System.out.printf("agent kill to LOST: %.1f s%n", (System.nanoTime() - killed) / 1e9);
         restartAgent();
-        assertThat(agentState(agentName)).isIn(Agent.State.IDLE, Agent.State.BUSY);
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> agentState(agentName) == Agent.State.IDLE || agentState(agentName) == Agent.State.BUSY);
 
         Build done = Farm.awaitFinal(build.getName(), Duration.ofMinutes(5));
         assertThat(done.getState()).as(done.getFailureReason()).isEqualTo(Build.State.SUCCEEDED);

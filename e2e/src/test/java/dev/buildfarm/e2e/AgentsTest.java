@@ -6,7 +6,9 @@ import dev.buildfarm.api.v1.Agent;
 import dev.buildfarm.api.v1.AgentPlatform;
 import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.common.Platform;
+import java.time.Duration;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** The farm's view of its agents: each platform the probe found, native or emulated. */
@@ -15,9 +17,10 @@ class AgentsTest {
     @Test
     void theLocalAgentServesFourPlatformsNativelyOrUnderQemu() {
         Platform host = Platform.fromMachine(System.getProperty("os.arch")).orElseThrow();
-        List<Agent> live = Farm.builds().listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
-                .filter(a -> a.getState() != Agent.State.LOST).toList();
-        assertThat(live).isNotEmpty();
+        List<Agent> live = Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+                () -> Farm.builds().listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
+                        .filter(a -> a.getState() != Agent.State.LOST).toList(),
+                agents -> !agents.isEmpty());
         Agent agent = live.get(0);
         assertThat(agent.getName()).startsWith("agents/");
         assertThat(agent.getPlatformsList()).extracting(AgentPlatform::getPlatform)

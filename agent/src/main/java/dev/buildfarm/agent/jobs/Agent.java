@@ -97,10 +97,12 @@ public class Agent {
                     thread.start();
                 });
             }
+            // Registered with the controller before it reports ready.
+            report(name);
             served = Map.copyOf(modes);
             LOG.infof("agent %s serving %s", name, modes);
             long every = settings.heartbeatInterval().toMillis();
-            reporter.scheduleWithFixedDelay(() -> report(name), 0, every, TimeUnit.MILLISECONDS);
+            reporter.scheduleWithFixedDelay(() -> report(name), every, every, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.error("agent could not start", e);
         }
