@@ -246,10 +246,10 @@ EOF
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
         CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD';
       END IF; END \$\$;"
-  # buildfarm for the running farm, buildfarm_test for the controller's own tests.
-  # (CREATE DATABASE cannot run inside DO, hence the count.)
+  # buildfarm for the running farm, buildfarm_test (or $BUILDFARM_TEST_DB) for the controller's own
+  # tests. (CREATE DATABASE cannot run inside DO, hence the count.)
   local db
-  for db in buildfarm buildfarm_test; do
+  for db in buildfarm buildfarm_test ${BUILDFARM_TEST_DB:-}; do
     [[ "$(as_pg "${psql[@]}" -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" == 1 ]] \
       || as_pg "${psql[@]}" -c "CREATE DATABASE $db OWNER $PG_USER"
   done
