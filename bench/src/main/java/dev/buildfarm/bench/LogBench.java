@@ -254,7 +254,7 @@ final class LogBench {
                 db.setAutoCommit(true);
                 db.setReadOnly(true);
                 try (PreparedStatement count = db.prepareStatement(
-                        "select coalesce(max(l.line_offset) + 1, 0) from log_line l join platform_build pb on pb.id = l.platform_build_id "
+                        "select coalesce(max(c.first_offset + cardinality(c.texts)), 0) from log_chunk c join platform_build pb on pb.id = c.platform_build_id "
                                 + "where pb.build_id = ? and pb.platform = ?")) {
                     count.setObject(1, buildId);
                     count.setString(2, PLATFORM);

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class LogShipper {
 
-    private static final int MAX_BATCH = 2_000;
+    private static final int MAX_BATCH = 5_000;
     private static final long MAX_BATCH_BYTES = 1024 * 1024;
     private static final int MAX_LINE_BYTES = 64 * 1024;
 

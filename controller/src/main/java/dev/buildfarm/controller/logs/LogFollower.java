@@ -31,7 +31,7 @@ import org.jboss.logging.Logger;
 public class LogFollower {
 
     private static final Logger LOG = Logger.getLogger(LogFollower.class);
-    private static final int BATCH = 2_000;
+    private static final int BATCH = 10_000;
     private static final long IDLE_WAIT_MILLIS = 1_000;
 
     @Inject

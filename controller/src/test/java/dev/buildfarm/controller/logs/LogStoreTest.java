@@ -66,5 +66,15 @@ class LogStoreTest {
                 .containsExactlyElementsOf(LongStream.range(0, 18).boxed().toList());
         assertThat(all.subList(15, 18)).allSatisfy(l -> assertThat(l.getAttempt()).isEqualTo(second));
         assertThat(all.get(0).getStage()).isEqualTo("Step 1/1 : RUN x");
+
+        // A reader resuming in the middle of a stored batch gets the rest of it, then the next ones.
+        List<BuildLogLine> tail = QuarkusTransaction.requiringNew().call(() -> logs.read(job, "linux/amd64", 12, 1000));
+        assertThat(tail).extracting(BuildLogLine::getOffset).containsExactly(12L, 13L, 14L, 15L, 16L, 17L);
+        assertThat(tail).extracting(BuildLogLine::getText)
+                .containsExactly("line 13", "line 14", "line 15", "line 1", "line 2", "line 3");
+        // A limit cuts inside a batch; the next read goes on from there.
+        assertThat(QuarkusTransaction.requiringNew().call(() -> logs.read(job, "linux/amd64", 3, 4)))
+                .extracting(BuildLogLine::getOffset).containsExactly(3L, 4L, 5L, 6L);
+        assertThat(QuarkusTransaction.requiringNew().call(() -> logs.read(job, "linux/amd64", 18, 1000))).isEmpty();
     }
 }
