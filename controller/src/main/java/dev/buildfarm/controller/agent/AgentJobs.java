@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.agent;
 
+import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
@@ -17,8 +18,10 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -117,12 +120,7 @@ public class AgentJobs {
         pb.moveTo(BuildState.SUCCEEDED, now);
         metrics.finished(pb);
         events.platformChanged(pb);
-        boolean allSucceeded = build.platformBuilds.stream().allMatch(p -> p.state == BuildState.SUCCEEDED);
-        boolean ready = allSucceeded && build.state == BuildState.RUNNING;
-        if (ready) {
-            build.moveTo(BuildState.PUBLISHING, now);
-            events.buildChanged(build);
-        }
+        boolean ready = settle(build, now);
         return new Finished(build.state, ready, build.id);
     }
 
@@ -138,13 +136,96 @@ public class AgentJobs {
         pb.moveTo(BuildState.FAILED, now);
         metrics.finished(pb);
         events.platformChanged(pb);
-        // Default policy: one failed platform fails the build, and nothing is published.
-        if (!build.state.isFinal()) {
-            build.failureReason = pb.platform + ": " + reason;
+        boolean ready = settle(build, now);
+        return new Finished(build.state, ready, build.id);
+    }
+
+    /**
+     * Moves the build on after one of its platforms ended, by its failure policy; answers whether the
+     * index is now to be published. By default a failed platform fails the build at once (the other
+     * platforms run on, so a RetryBuild can reuse their digests) and nothing is published. Under
+     * publish_partial the build waits for every platform, then publishes those that succeeded.
+     */
+    private boolean settle(BuildEntity build, Instant now) {
+        if (build.state != BuildState.QUEUED && build.state != BuildState.RUNNING) {
+            return false;
+        }
+        List<PlatformBuildEntity> failed = build.platformBuilds.stream().filter(p -> p.state == BuildState.FAILED).toList();
+        boolean allEnded = build.platformBuilds.stream().allMatch(p -> p.state.isFinal());
+        boolean partial = BuildMapper.specFromJson(build.spec).getPublishPartial();
+        if (!failed.isEmpty() && (!partial || (allEnded && failed.size() == build.platformBuilds.size()))) {
+            build.failureReason = failed.stream().map(p -> p.platform + ": " + p.failureReason).collect(Collectors.joining("; "));
             build.moveTo(BuildState.FAILED, now);
             events.buildChanged(build);
+            return false;
         }
-        return new Finished(build.state, false, build.id);
+        if (!allEnded) {
+            return false;
+        }
+        build.missingPlatforms = failed.isEmpty() ? null
+                : failed.stream().map(p -> p.platform).collect(Collectors.joining(","));
+        build.moveTo(BuildState.PUBLISHING, now);
+        events.buildChanged(build);
+        return true;
+    }
+
+    /**
+     * RetryBuild: queues the given platforms of a FAILED build again (all that did not succeed when
+     * none are named), as new attempts at the same commit; platforms that succeeded keep their digest.
+     */
+    @Transactional
+    public BuildEntity retry(UUID buildId, List<String> platforms) {
+        BuildEntity build = BuildEntity.findById(buildId, LockModeType.PESSIMISTIC_WRITE);
+        if (build == null) {
+            throw ApiError.notFound(BuildEntity.NAME_PREFIX + buildId + " does not exist");
+        }
+        if (build.state != BuildState.FAILED) {
+            throw ApiError.failedPrecondition("BUILD_NOT_RETRYABLE", build.name() + " is " + build.state
+                    + "; only FAILED builds can be retried");
+        }
+        List<PlatformBuildEntity> again = new ArrayList<>();
+        for (String platform : platforms) {
+            PlatformBuildEntity pb = build.platformBuilds.stream().filter(p -> p.platform.equals(platform)).findFirst()
+                    .orElseThrow(() -> ApiError.invalid("platforms", "'" + platform + "' is not a platform of " + build.name()));
+            if (pb.state == BuildState.SUCCEEDED) {
+                throw ApiError.invalid("platforms", platform + " of " + build.name() + " succeeded already; only platforms that did not can be retried");
+            }
+            if (pb.state == BuildState.RUNNING) {
+                throw ApiError.failedPrecondition("PLATFORM_STILL_RUNNING", platform + " of " + build.name()
+                        + " is still running; retry it once it has ended");
+            }
+            again.add(pb);
+        }
+        if (platforms.isEmpty()) {
+            // Platforms still running go on and keep their result; queued ones were refused to agents
+            // once the build failed, so they are queued again.
+            build.platformBuilds.stream().filter(p -> p.state != BuildState.SUCCEEDED && p.state != BuildState.RUNNING)
+                    .forEach(again::add);
+        }
+        if (again.isEmpty()) {
+            throw ApiError.failedPrecondition("NOTHING_TO_RETRY", "every platform of " + build.name()
+                    + " has succeeded or is still running");
+        }
+        Instant now = clock.instant();
+        BuildSpec spec = BuildMapper.specFromJson(build.spec);
+        for (PlatformBuildEntity pb : again) {
+            pb.attemptsBeforeRetry = pb.attempt;
+            pb.state = BuildState.QUEUED;
+            pb.failureReason = null;
+            pb.digest = null;
+            pb.startTime = null;
+            pb.endTime = null;
+            pb.createTime = now;
+            store.dispatch(pb, spec);
+            events.platformChanged(pb);
+        }
+        boolean started = build.platformBuilds.stream().anyMatch(p -> p.state != BuildState.QUEUED);
+        build.failureReason = null;
+        build.missingPlatforms = null;
+        build.endTime = null;
+        build.moveTo(started ? BuildState.RUNNING : BuildState.QUEUED, now);
+        events.buildChanged(build);
+        return build;
     }
 
     /**
@@ -193,15 +274,12 @@ public class AgentJobs {
         BuildEntity build = pb.build;
         metrics.leaseExpired(pb);
         String lost = "agent " + pb.agent + " lost its lease on attempt " + pb.attempt;
-        if (pb.attempt >= maxAttempts) {
+        if (pb.attempt - pb.attemptsBeforeRetry >= maxAttempts) {
             pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";
             pb.moveTo(BuildState.FAILED, now);
             events.platformChanged(pb);
-            if (!build.state.isFinal()) {
-                build.failureReason = pb.platform + ": " + pb.failureReason;
-                build.moveTo(BuildState.FAILED, now);
-                events.buildChanged(build);
-            }
+            // Under publish_partial this may leave the build PUBLISHING; the publication sweep takes it.
+            settle(build, now);
             return true;
         }
         pb.failureReason = lost + "; queued again";

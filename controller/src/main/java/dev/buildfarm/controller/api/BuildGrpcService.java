@@ -2,38 +2,41 @@ package dev.buildfarm.controller.api;
 
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildEvent;
+import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.CancelBuildRequest;
-import dev.buildfarm.api.v1.LogChunk;
-import dev.buildfarm.api.v1.StreamBuildLogsRequest;
-import dev.buildfarm.api.v1.WatchBuildsRequest;
+import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.api.v1.ListAgentsResponse;
+import dev.buildfarm.api.v1.ListBuildsRequest;
+import dev.buildfarm.api.v1.ListBuildsResponse;
+import dev.buildfarm.api.v1.LogChunk;
+import dev.buildfarm.api.v1.RetryBuildRequest;
+import dev.buildfarm.api.v1.StreamBuildLogsRequest;
+import dev.buildfarm.api.v1.SubmitBuildRequest;
+import dev.buildfarm.api.v1.Trigger;
+import dev.buildfarm.api.v1.WatchBuildsRequest;
+import dev.buildfarm.common.Platform;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
+import dev.buildfarm.controller.build.BuildEntity;
+import dev.buildfarm.controller.build.BuildMapper;
+import dev.buildfarm.controller.build.BuildState;
+import dev.buildfarm.controller.build.BuildStore;
+import dev.buildfarm.controller.build.BuildSubmission;
+import dev.buildfarm.controller.build.PageCursor;
 import dev.buildfarm.controller.events.EventHub;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LogFollower;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.UUID;
-import java.time.Instant;
-import dev.buildfarm.controller.build.BuildState;
-import dev.buildfarm.api.v1.BuildServiceGrpc;
-import dev.buildfarm.api.v1.GetBuildRequest;
-import dev.buildfarm.api.v1.ListBuildsRequest;
-import dev.buildfarm.api.v1.ListBuildsResponse;
-import dev.buildfarm.api.v1.SubmitBuildRequest;
-import dev.buildfarm.api.v1.Trigger;
-import dev.buildfarm.controller.build.BuildEntity;
-import dev.buildfarm.controller.build.BuildMapper;
-import dev.buildfarm.controller.build.BuildStore;
-import dev.buildfarm.controller.build.BuildSubmission;
-import dev.buildfarm.controller.build.PageCursor;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /** The public build API. */
 @GrpcService
@@ -76,6 +79,29 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
             UUID id = BuildStore.parseName(request.getName())
                     .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
             jobs.cancel(id);
+            signals.signal(id);
+            return store.findByName(request.getName()).map(BuildMapper::toProto).orElseThrow();
+        });
+    }
+
+    @Override
+    public void retryBuild(RetryBuildRequest request, StreamObserver<Build> observer) {
+        Rpc.unary(observer, () -> {
+            UUID id = BuildStore.parseName(request.getName())
+                    .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
+            List<String> platforms = new ArrayList<>();
+            for (String platform : request.getPlatformsList()) {
+                try {
+                    String normalised = Platform.parse(platform).toString();
+                    if (platforms.contains(normalised)) {
+                        throw ApiError.invalid("platforms", "'" + platform + "' is named twice");
+                    }
+                    platforms.add(normalised);
+                } catch (IllegalArgumentException e) {
+                    throw ApiError.invalid("platforms", e.getMessage());
+                }
+            }
+            jobs.retry(id, platforms);
             signals.signal(id);
             return store.findByName(request.getName()).map(BuildMapper::toProto).orElseThrow();
         });

@@ -48,6 +48,10 @@ public class BuildEntity extends PanacheEntityBase {
     @Column(name = "failure_reason")
     public String failureReason;
 
+    /** Platforms left out of an index published under the publish_partial policy, comma-separated. */
+    @Column(name = "missing_platforms")
+    public String missingPlatforms;
+
     @Column(name = "log_bytes")
     public long logBytes;
 

@@ -49,6 +49,9 @@ public final class BuildMapper {
         if (build.endTime != null) {
             out.setEndTime(timestamp(build.endTime));
         }
+        if (build.missingPlatforms != null && !build.missingPlatforms.isEmpty()) {
+            out.addAllMissingPlatforms(List.of(build.missingPlatforms.split(",")));
+        }
         Trigger.Builder trigger = out.getTriggerBuilder().setKind(build.triggerKind)
                 .setRule(nullToEmpty(build.triggerRule))
                 .setRef(nullToEmpty(build.triggerRef))

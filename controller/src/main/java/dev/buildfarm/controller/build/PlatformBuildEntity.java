@@ -53,6 +53,10 @@ public class PlatformBuildEntity extends PanacheEntityBase {
     @Column(name = "log_sequence")
     public long logSequence;
 
+    /** Attempts made before the last RetryBuild; lost-agent retries are counted from here. */
+    @Column(name = "attempts_before_retry")
+    public int attemptsBeforeRetry;
+
     @Column(name = "lease_expire_time")
     public Instant leaseExpireTime;
 

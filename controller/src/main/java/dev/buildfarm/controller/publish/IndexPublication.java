@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Publishes the index of a build whose platforms all succeeded, through the manifest assembler.
+ * Publishes the index of a build whose platforms all succeeded (or, under publish_partial, of those
+ * that did), through the manifest assembler.
  * Runs right after the last platform finishes, and from a sweep that picks up builds left in
  * PUBLISHING (a restart, an unreachable assembler). Publication is idempotent.
  */
@@ -35,6 +36,8 @@ import org.jboss.logging.Logger;
 public class IndexPublication {
 
     private static final Logger LOG = Logger.getLogger(IndexPublication.class);
+    /** Index annotation naming, comma-separated, the platforms a partial publication left out. */
+    public static final String MISSING_PLATFORMS = "dev.buildfarm.missing-platforms";
 
     @GrpcClient("assembler")
     ManifestAssemblerServiceBlockingStub assembler;
@@ -84,10 +87,15 @@ public class IndexPublication {
                     .putAnnotations("org.opencontainers.image.revision", build.commit)
                     .putAnnotations("org.opencontainers.image.source", spec.getSource().getUrl())
                     .putAnnotations("dev.buildfarm.build", build.name());
-            build.platformBuilds.forEach(pb -> out.addChildren(IndexChild.newBuilder()
-                    .setPlatform(pb.platform)
-                    .setDigest(pb.digest)
-                    .setSourceRepository(pb.pushedRepository == null ? "" : pb.pushedRepository)));
+            if (build.missingPlatforms != null && !build.missingPlatforms.isEmpty()) {
+                // publish_partial: the index says which platforms it lacks.
+                out.putAnnotations(MISSING_PLATFORMS, build.missingPlatforms);
+            }
+            build.platformBuilds.stream().filter(pb -> pb.state == BuildState.SUCCEEDED).forEach(pb -> out.addChildren(
+                    IndexChild.newBuilder()
+                            .setPlatform(pb.platform)
+                            .setDigest(pb.digest)
+                            .setSourceRepository(pb.pushedRepository == null ? "" : pb.pushedRepository)));
             return out.build();
         });
         if (request == null) {
