@@ -348,6 +348,9 @@ class ChartTemplateTest {
             Node emulation = rendered.get("ScaledObject", RELEASE + "-farm-agent-emulation");
             assertThat(emulation.list("spec.triggers")).extracting(t -> t.string("metadata.topic"))
                     .containsExactly("buildfarm.jobs.linux-arm-v6", "buildfarm.jobs.linux-arm-v7");
+            assertThat(emulation.list("spec.triggers")).extracting(t -> t.string("metadata.consumerGroup"))
+                    .as("emulating agents read in groups of their own")
+                    .containsExactly("buildfarm-agents-linux-arm-v6-emulated", "buildfarm-agents-linux-arm-v7-emulated");
             assertThat(emulation.at("spec.maxReplicaCount").value()).as("defaults to the partitions").isEqualTo(8);
         }
     }

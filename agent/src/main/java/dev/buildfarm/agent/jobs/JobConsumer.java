@@ -1,6 +1,7 @@
 package dev.buildfarm.agent.jobs;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Durations;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
 import dev.buildfarm.api.v1.ClaimJobRequest;
 import dev.buildfarm.api.v1.ClaimJobResponse;
@@ -35,6 +36,8 @@ import org.jboss.logging.Logger;
 final class JobConsumer implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(JobConsumer.class);
+    /** Longest pause before asking again for a job the controller holds back for a native agent. */
+    private static final long RETRY_CLAIM_MAX_MILLIS = 2_000;
 
     private final Platform platform;
     private final String topic;
@@ -59,7 +62,9 @@ final class JobConsumer implements Runnable {
         this.enginePlatform = enginePlatform;
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "buildfarm-agents-" + platform.slug());
+        // Native and emulating agents read in groups of their own, so each kind sees every job of the
+        // platform and the controller's claim decides (native first, by the build's emulation policy).
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "buildfarm-agents-" + platform.slug() + (emulated ? "-emulated" : ""));
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, agentName + "-" + platform.slug());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -121,6 +126,12 @@ final class JobConsumer implements Runnable {
             LOG.warnf("claim of job %s failed (%s); retrying", job.getJobId(), e.getStatus());
             consumer.seek(partition, record.offset());
             sleep(1_000);
+            return;
+        }
+        if (!claim.getGranted() && claim.hasRetryAfter() && Durations.toMillis(claim.getRetryAfter()) > 0) {
+            // Not this agent's yet (a native agent may still take it): ask again shortly, not committed.
+            consumer.seek(partition, record.offset());
+            sleep(Math.min(Durations.toMillis(claim.getRetryAfter()), RETRY_CLAIM_MAX_MILLIS));
             return;
         }
         commit(partition, record.offset());

@@ -32,7 +32,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class AgentJobs {
 
-    public record Claim(boolean granted, int attempt, String reason, Duration lease) {
+    /** A claim's answer; {@code retryAfter} is non-zero when the job may become this agent's later. */
+    public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter) {
+
+        static Claim refused(int attempt, String reason) {
+            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO);
+        }
     }
 
     /** What a finish did: the build's state after it, and whether the index must now be published. */
@@ -58,8 +63,15 @@ public class AgentJobs {
     @Inject
     FarmMetrics metrics;
 
+    @Inject
+    AgentRegistry agents;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
+
+    /** How long a job waits for a native agent before an emulating one may take it (FALLBACK). */
+    @ConfigProperty(name = "buildfarm.emulation.native-wait")
+    Duration nativeWait;
 
     /** Attempts a platform job gets before a lost agent fails it. */
     @ConfigProperty(name = "buildfarm.max-attempts")
@@ -69,9 +81,13 @@ public class AgentJobs {
     public Claim claim(String jobId, String agent, boolean emulated) {
         PlatformBuildEntity pb = lockedJob(jobId);
         if (pb.state != BuildState.QUEUED || pb.build.state.isFinal()) {
-            return new Claim(false, pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state, Duration.ZERO);
+            return Claim.refused(pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state);
         }
         Instant now = clock.instant();
+        Claim byPolicy = emulationPolicy(pb, emulated, now);
+        if (byPolicy != null) {
+            return byPolicy;
+        }
         pb.attempt += 1;
         pb.logSequence = 0;
         pb.agent = agent;
@@ -84,7 +100,32 @@ public class AgentJobs {
             pb.build.moveTo(BuildState.RUNNING, now);
             events.buildChanged(pb.build);
         }
-        return new Claim(true, pb.attempt, "", leaseTimeout);
+        return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO);
+    }
+
+    /**
+     * The build's emulation policy applied to a claim: null when the agent may take the job. Under
+     * FALLBACK an emulating agent waits while a native agent of the platform is alive and the job has
+     * waited less than the native wait; it is told when to ask again.
+     */
+    private Claim emulationPolicy(PlatformBuildEntity pb, boolean emulated, Instant now) {
+        BuildSpec.Emulation policy = BuildMapper.specFromJson(pb.build.spec).getEmulation();
+        if (policy == BuildSpec.Emulation.NEVER && emulated) {
+            return Claim.refused(pb.attempt, "the build's emulation policy is NEVER: native agents only");
+        }
+        if (policy == BuildSpec.Emulation.ALWAYS && !emulated) {
+            return Claim.refused(pb.attempt, "the build's emulation policy is ALWAYS: emulating agents only");
+        }
+        if (policy == BuildSpec.Emulation.ALWAYS || !emulated) {
+            return null;
+        }
+        Duration waited = Duration.between(pb.createTime, now);
+        if (waited.compareTo(nativeWait) >= 0 || !agents.nativeAgentAlive(pb.platform, now)) {
+            return null;
+        }
+        Duration left = nativeWait.minus(waited);
+        return new Claim(false, pb.attempt, "waiting up to " + nativeWait.toSeconds() + " s for a native agent",
+                Duration.ZERO, left);
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */

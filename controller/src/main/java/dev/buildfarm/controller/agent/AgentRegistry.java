@@ -69,6 +69,14 @@ public class AgentRegistry {
         return silent.size();
     }
 
+    /** Whether an agent that runs the platform natively has been heard from within the agent timeout. */
+    @Transactional
+    public boolean nativeAgentAlive(String platform, Instant now) {
+        return AgentEntity.<AgentEntity>list("state <> 'LOST' and lastSeenTime >= ?1", now.minus(agentTimeout)).stream()
+                .flatMap(agent -> toProto(agent).getPlatformsList().stream())
+                .anyMatch(p -> p.getPlatform().equals(platform) && !p.getEmulated());
+    }
+
     @Transactional
     public ListAgentsResponse list() {
         ListAgentsResponse.Builder out = ListAgentsResponse.newBuilder();

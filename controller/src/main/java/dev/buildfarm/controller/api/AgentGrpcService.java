@@ -1,6 +1,7 @@
 package dev.buildfarm.controller.api;
 
 import com.google.protobuf.Duration;
+import com.google.protobuf.util.Durations;
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.AppendLogsResponse;
@@ -51,6 +52,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                     .setAttempt(claim.attempt())
                     .setReason(claim.reason())
                     .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()))
+                    .setRetryAfter(Durations.fromMillis(claim.retryAfter().toMillis()))
                     .build();
         });
     }

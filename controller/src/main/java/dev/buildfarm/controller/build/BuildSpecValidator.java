@@ -64,6 +64,12 @@ public final class BuildSpecValidator {
         checkRepository(spec.getRepository(), violations);
         checkTags(spec.getTagsList(), violations);
         checkBuildArgs(spec.getBuildArgsMap(), violations);
+        if (spec.getEmulation() == BuildSpec.Emulation.UNRECOGNIZED) {
+            violations.add(new Violation("spec.emulation", spec.getEmulationValue()
+                    + " is not an emulation policy; use FALLBACK (the default), NEVER or ALWAYS"));
+        } else if (spec.getEmulation() == BuildSpec.Emulation.EMULATION_UNSPECIFIED) {
+            out.setEmulation(BuildSpec.Emulation.FALLBACK);
+        }
 
         if (!violations.isEmpty()) {
             throw ApiError.invalid(violations);
