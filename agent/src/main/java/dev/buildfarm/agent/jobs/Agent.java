@@ -43,6 +43,9 @@ public class Agent {
     JobRunner runner;
 
     @Inject
+    ControllerSession session;
+
+    @Inject
     MeterRegistry registry;
 
     @GrpcClient("controller")
@@ -99,6 +102,7 @@ public class Agent {
             }
             // Registered with the controller before it reports ready.
             report(name);
+            session.start(name);
             served = Map.copyOf(modes);
             LOG.infof("agent %s serving %s", name, modes);
             long every = settings.heartbeatInterval().toMillis();

@@ -331,6 +331,16 @@ public class AgentJobs {
         return true;
     }
 
+    /**
+     * Ends now the leases an agent holds (its connection closed and it did not come back); the lease
+     * sweep then hands the jobs to new attempts. A heartbeat that still arrives extends them again.
+     */
+    @Transactional
+    public int cutLeases(String agent, Instant now) {
+        return PlatformBuildEntity.update("leaseExpireTime = ?1 where agent = ?2 and state = ?3 and leaseExpireTime > ?1",
+                now, agent, BuildState.RUNNING);
+    }
+
     /** Jobs whose lease ran out before {@code now}. */
     @Transactional
     public List<UUID> expiredLeases(Instant now) {

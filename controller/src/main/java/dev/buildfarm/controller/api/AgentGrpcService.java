@@ -5,6 +5,8 @@ import com.google.protobuf.util.Durations;
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.AppendLogsResponse;
+import dev.buildfarm.api.v1.AttachRequest;
+import dev.buildfarm.api.v1.AttachResponse;
 import dev.buildfarm.api.v1.ClaimJobRequest;
 import dev.buildfarm.api.v1.ClaimJobResponse;
 import dev.buildfarm.api.v1.FinishJobRequest;
@@ -13,20 +15,32 @@ import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.HeartbeatResponse;
 import dev.buildfarm.api.v1.ReportAgentRequest;
 import dev.buildfarm.api.v1.ReportAgentResponse;
+import dev.buildfarm.controller.agent.AgentConnections;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.build.BuildSpecValidator;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.publish.IndexPublication;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import java.util.regex.Pattern;
 
-/** The protocol agents speak: claim, heartbeat, logs, finish. */
+/** The protocol agents speak: attach, claim, heartbeat, logs, finish. */
 @GrpcService
 @Blocking
 public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
+
+    private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+
+    private static ApiError badAgentName(String name) {
+        return ApiError.invalid("agent", "'" + name + "' must be a host-like name [A-Za-z0-9._-]");
+    }
+
+    @Inject
+    AgentConnections connections;
 
     @Inject
     AgentJobs jobs;
@@ -74,10 +88,21 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     }
 
     @Override
+    public void attach(AttachRequest request, StreamObserver<AttachResponse> observer) {
+        if (!AGENT_NAME.matcher(request.getAgent()).matches()) {
+            observer.onError(badAgentName(request.getAgent()).toStatusRuntimeException());
+            return;
+        }
+        ServerCallStreamObserver<AttachResponse> call = (ServerCallStreamObserver<AttachResponse>) observer;
+        connections.attached(request.getAgent());
+        call.setOnCancelHandler(() -> connections.detached(request.getAgent()));
+    }
+
+    @Override
     public void reportAgent(ReportAgentRequest request, StreamObserver<ReportAgentResponse> observer) {
         Rpc.unary(observer, () -> {
-            if (!request.getAgent().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,252}")) {
-                throw ApiError.invalid("agent", "'" + request.getAgent() + "' must be a host-like name [A-Za-z0-9._-]");
+            if (!AGENT_NAME.matcher(request.getAgent()).matches()) {
+                throw badAgentName(request.getAgent());
             }
             agents.report(request.getAgent(), request.getPlatformsList());
             return ReportAgentResponse.getDefaultInstance();

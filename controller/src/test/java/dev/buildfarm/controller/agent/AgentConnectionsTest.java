@@ -1,0 +1,118 @@
+package dev.buildfarm.controller.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.buildfarm.api.v1.AgentServiceGrpc;
+import dev.buildfarm.api.v1.AttachRequest;
+import dev.buildfarm.api.v1.AttachResponse;
+import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.GitSource;
+import dev.buildfarm.api.v1.Trigger;
+import dev.buildfarm.controller.build.BuildEntity;
+import dev.buildfarm.controller.build.BuildState;
+import dev.buildfarm.controller.build.BuildStore;
+import dev.buildfarm.controller.build.PlatformBuildEntity;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Attach stream over real gRPC: an agent whose connection closes for good loses its leases at
+ * once and its job goes to a new attempt; one that attaches again within the grace keeps them.
+ */
+@QuarkusTest
+class AgentConnectionsTest {
+
+    private static final int PORT = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+
+    @Inject
+    AgentJobs jobs;
+
+    @Inject
+    BuildStore store;
+
+    /** An agent process: its own connection, holding an Attach stream. */
+    private static ManagedChannel attachedAgent(String agent) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", PORT).usePlaintext().build();
+        AgentServiceGrpc.newStub(channel).attach(AttachRequest.newBuilder().setAgent(agent).build(), new StreamObserver<>() {
+            @Override
+            public void onNext(AttachResponse value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+        return channel;
+    }
+
+    private UUID claimedJob(String agent) {
+        BuildEntity build = store.create("", BuildSpec.newBuilder()
+                .setSource(GitSource.newBuilder().setUrl("https://git.example.com/app.git").setCommit("f".repeat(40)))
+                .addPlatforms("linux/amd64").setRepository("127.0.0.1:5000/attach/test").addTags("latest")
+                .setDockerfileName("Dockerfile").build(), "f".repeat(40), Trigger.newBuilder().setKind(Trigger.Kind.API).build());
+        UUID job = build.platformBuilds.get(0).id;
+        assertThat(jobs.claim(job.toString(), agent, false).granted()).isTrue();
+        return job;
+    }
+
+    private static PlatformBuildEntity read(UUID job) {
+        return QuarkusTransaction.requiringNew().call(() -> PlatformBuildEntity.findById(job));
+    }
+
+    @Test
+    void anAgentWhoseConnectionClosesLosesItsJobWithinSeconds() throws Exception {
+        String agent = "attach-gone-" + UUID.randomUUID().toString().substring(0, 8);
+        ManagedChannel channel = attachedAgent(agent);
+        Thread.sleep(300); // the stream is open on the controller
+        UUID job = claimedJob(agent);
+        Instant leaseAtClaim = read(job).leaseExpireTime;
+
+        Instant killed = Instant.now();
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+
+        // The lease (10 s) is cut to about the disconnect grace (1 s), not left to run out.
+        Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> read(job).leaseExpireTime == null || read(job).leaseExpireTime.isBefore(leaseAtClaim.minusSeconds(5)));
+        // The sweep hands the job to a new attempt (after a controller start it first waits one lease).
+        Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> read(job).state == BuildState.QUEUED);
+        PlatformBuildEntity requeued = read(job);
+        assertThat(requeued.attempt).isEqualTo(1);
+        assertThat(requeued.failureReason).contains("agent " + agent + " lost its lease on attempt 1");
+        System.out.printf("attach closed to lease cut: within %d ms%n", Duration.between(killed, Instant.now()).toMillis());
+    }
+
+    @Test
+    void anAgentThatAttachesAgainWithinTheGraceKeepsItsLease() throws Exception {
+        String agent = "attach-back-" + UUID.randomUUID().toString().substring(0, 8);
+        ManagedChannel first = attachedAgent(agent);
+        Thread.sleep(300);
+        UUID job = claimedJob(agent);
+        Instant leaseAtClaim = read(job).leaseExpireTime;
+
+        ManagedChannel second = attachedAgent(agent);
+        Thread.sleep(300);
+        first.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        Thread.sleep(2_500); // past the grace
+
+        PlatformBuildEntity held = read(job);
+        assertThat(held.state).isEqualTo(BuildState.RUNNING);
+        assertThat(held.leaseExpireTime).isEqualTo(leaseAtClaim);
+        second.shutdownNow();
+    }
+}
