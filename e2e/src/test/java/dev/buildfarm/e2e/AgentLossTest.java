@@ -44,10 +44,14 @@ class AgentLossTest {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         long killed = System.nanoTime();
 
-        // The farm notices: the agent is LOST within its timeout (10 s) plus a sweep.
-        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+        // The farm notices from the closed connection, well before the 10 s lease would run out: the
+        // agent is LOST and its job is queued again as a new attempt.
+        Awaitility.await().atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(100))
                 .until(() -> agentState(agentName) == Agent.State.LOST);
         System.out.printf("agent kill to LOST: %.1f s%n", (System.nanoTime() - killed) / 1e9);
+        Awaitility.await().atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(100))
+                .until(() -> platform(build.getName()).getState() == Build.State.QUEUED);
+        System.out.printf("agent kill to job queued again: %.1f s%n", (System.nanoTime() - killed) / 1e9);
         restartAgent();
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> agentState(agentName) == Agent.State.IDLE || agentState(agentName) == Agent.State.BUSY);

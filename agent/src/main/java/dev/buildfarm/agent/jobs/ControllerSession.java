@@ -4,6 +4,8 @@ import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AttachRequest;
 import dev.buildfarm.api.v1.AttachResponse;
 import io.grpc.Channel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcClient;
 import jakarta.annotation.PreDestroy;
@@ -23,6 +25,8 @@ public class ControllerSession {
 
     private static final Logger LOG = Logger.getLogger(ControllerSession.class);
     private static final long REATTACH_MILLIS = 1_000;
+    /** The controller watches the connection of the Attach call that names an agent in this header. */
+    private static final Metadata.Key<String> AGENT_HEADER = Metadata.Key.of("buildfarm-agent", Metadata.ASCII_STRING_MARSHALLER);
 
     @GrpcClient("controller")
     Channel channel;
@@ -42,7 +46,9 @@ public class ControllerSession {
         if (stopped) {
             return;
         }
-        AgentServiceGrpc.newStub(channel).attach(AttachRequest.newBuilder().setAgent(agent).build(), new StreamObserver<>() {
+        Metadata name = new Metadata();
+        name.put(AGENT_HEADER, agent);
+        AgentServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(name)).attach(AttachRequest.newBuilder().setAgent(agent).build(), new StreamObserver<>() {
             @Override
             public void onNext(AttachResponse value) {
             }

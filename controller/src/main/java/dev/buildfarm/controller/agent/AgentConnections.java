@@ -1,31 +1,46 @@
 package dev.buildfarm.controller.agent;
 
+import io.vertx.core.http.HttpConnection;
+import io.vertx.ext.web.Router;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * The agents' Attach streams. A stream that closes is how a dead agent shows itself first (its
- * kernel resets the connection): unless the agent attaches again within the grace, its running jobs'
- * leases are cut short, so the lease sweep hands them to a new attempt within about a second
- * instead of a whole lease timeout.
+ * The connections that carry the agents' Attach streams. A closed connection is how a dead agent
+ * shows itself first (its kernel resets the socket): unless the agent attaches again within the
+ * grace, it is marked LOST and its running jobs' leases are cut short, so the lease sweep hands them
+ * to new attempts within about a second instead of a whole lease timeout.
+ *
+ * <p>The connection is watched at the HTTP layer, ahead of gRPC: on the shared HTTP server a
+ * connection that drops does not reach a gRPC call as a cancellation. The agent names itself in
+ * the {@value #AGENT_HEADER} header of its Attach call.
  */
 @ApplicationScoped
 public class AgentConnections {
 
+    public static final String AGENT_HEADER = "buildfarm-agent";
+    private static final String ATTACH_PATH = "/buildfarm.v1.AgentService/Attach";
+    private static final Pattern AGENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
     private static final Logger LOG = Logger.getLogger(AgentConnections.class);
 
     @Inject
     AgentJobs jobs;
+
+    @Inject
+    AgentRegistry agents;
 
     @Inject
     Clock clock;
@@ -33,7 +48,9 @@ public class AgentConnections {
     @ConfigProperty(name = "buildfarm.disconnect-grace")
     Duration grace;
 
-    /** Open streams per agent: an agent reconnecting may briefly hold two. */
+    /** Connections that carry an Attach stream, and whose they are. */
+    private final Map<HttpConnection, String> attachedBy = new IdentityHashMap<>();
+    /** Open connections per agent: one reconnecting may briefly hold two. */
     private final Map<String, Integer> open = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-disconnects");
@@ -41,13 +58,35 @@ public class AgentConnections {
         return t;
     });
 
-    public synchronized void attached(String agent) {
-        open.merge(agent, 1, Integer::sum);
+    void watch(@Observes Router router) {
+        router.route(ATTACH_PATH).order(Integer.MIN_VALUE).handler(rc -> {
+            String agent = rc.request().getHeader(AGENT_HEADER);
+            if (agent != null && AGENT_NAME.matcher(agent).matches()) {
+                HttpConnection connection = rc.request().connection();
+                if (attached(connection, agent)) {
+                    connection.closeHandler(closed -> detached(connection));
+                }
+            }
+            rc.next();
+        });
     }
 
-    public synchronized void detached(String agent) {
-        if (open.merge(agent, -1, Integer::sum) <= 0) {
+    /** True the first time the connection carries an Attach. */
+    synchronized boolean attached(HttpConnection connection, String agent) {
+        if (attachedBy.putIfAbsent(connection, agent) != null) {
+            return false;
+        }
+        if (open.merge(agent, 1, Integer::sum) == 1) {
+            LOG.infof("agent %s attached", agent);
+        }
+        return true;
+    }
+
+    synchronized void detached(HttpConnection connection) {
+        String agent = attachedBy.remove(connection);
+        if (agent != null && open.merge(agent, -1, Integer::sum) <= 0) {
             open.remove(agent);
+            LOG.infof("agent %s detached", agent);
             timer.schedule(() -> takeBackIfGone(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
@@ -59,6 +98,7 @@ public class AgentConnections {
             }
         }
         try {
+            agents.markLost(agent);
             int cut = jobs.cutLeases(agent, clock.instant());
             if (cut > 0) {
                 LOG.warnf("agent %s disconnected and did not come back within %d ms: %d job lease(s) cut short",

@@ -69,6 +69,16 @@ public class AgentRegistry {
         return silent.size();
     }
 
+    /** Marks one agent LOST now (its connection closed for good); its next report revives it. */
+    @Transactional
+    public void markLost(String name) {
+        AgentEntity agent = AgentEntity.findById(name, LockModeType.PESSIMISTIC_WRITE);
+        if (agent != null && !"LOST".equals(agent.state)) {
+            agent.state = "LOST";
+            events.agentChanged(toProto(agent));
+        }
+    }
+
     /** Whether an agent that runs the platform natively has been heard from within the agent timeout. */
     @Transactional
     public boolean nativeAgentAlive(String platform, Instant now) {

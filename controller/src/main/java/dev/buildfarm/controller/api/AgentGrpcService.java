@@ -15,7 +15,6 @@ import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.HeartbeatResponse;
 import dev.buildfarm.api.v1.ReportAgentRequest;
 import dev.buildfarm.api.v1.ReportAgentResponse;
-import dev.buildfarm.controller.agent.AgentConnections;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.build.BuildSpecValidator;
@@ -39,8 +38,6 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
         return ApiError.invalid("agent", "'" + name + "' must be a host-like name [A-Za-z0-9._-]");
     }
 
-    @Inject
-    AgentConnections connections;
 
     @Inject
     AgentJobs jobs;
@@ -93,9 +90,8 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
             observer.onError(badAgentName(request.getAgent()).toStatusRuntimeException());
             return;
         }
-        ServerCallStreamObserver<AttachResponse> call = (ServerCallStreamObserver<AttachResponse>) observer;
-        connections.attached(request.getAgent());
-        call.setOnCancelHandler(() -> connections.detached(request.getAgent()));
+        // Held open; AgentConnections watches the connection under it.
+        ((ServerCallStreamObserver<AttachResponse>) observer).setOnCancelHandler(() -> { });
     }
 
     @Override

@@ -14,6 +14,8 @@ import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
@@ -44,7 +46,9 @@ class AgentConnectionsTest {
     /** An agent process: its own connection, holding an Attach stream. */
     private static ManagedChannel attachedAgent(String agent) {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", PORT).usePlaintext().build();
-        AgentServiceGrpc.newStub(channel).attach(AttachRequest.newBuilder().setAgent(agent).build(), new StreamObserver<>() {
+        Metadata name = new Metadata();
+        name.put(Metadata.Key.of(AgentConnections.AGENT_HEADER, Metadata.ASCII_STRING_MARSHALLER), agent);
+        AgentServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(name)).attach(AttachRequest.newBuilder().setAgent(agent).build(), new StreamObserver<>() {
             @Override
             public void onNext(AttachResponse value) {
             }
