@@ -10,6 +10,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.Platform;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -60,7 +62,13 @@ public class JobRunner {
         });
     }
 
-    public void run(PlatformJob job, int attempt, Platform enginePlatform) {
+    /** A job this agent holds: the attempt its claim granted, the agent's name, and the source credentials the claim brought. */
+    public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials) {
+    }
+
+    public void run(Claimed claimed, Platform enginePlatform) {
+        PlatformJob job = claimed.job();
+        int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
         LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
@@ -73,7 +81,7 @@ public class JobRunner {
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, platform, enginePlatform, workspace, log, cancellation);
+            pushed = build(job, platform, enginePlatform, claimed.credentials(), workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -94,12 +102,12 @@ public class JobRunner {
         finish(job, attempt, pushed, failure);
     }
 
-    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
-                         LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
+    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Optional<SourceCredentials> credentials,
+                         Path workspace, LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
         log.stage("checkout");
         log.line("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
-        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace);
+        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
         Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
         Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
         if (!context.startsWith(workspace) || !Files.isDirectory(context)) {

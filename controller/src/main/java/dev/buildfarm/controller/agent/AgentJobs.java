@@ -1,6 +1,7 @@
 package dev.buildfarm.controller.agent;
 
 import dev.buildfarm.api.v1.LogLine;
+import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
@@ -10,6 +11,7 @@ import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.events.BuildEvents;
 import dev.buildfarm.controller.logs.LogStore;
 import dev.buildfarm.controller.metrics.FarmMetrics;
+import dev.buildfarm.controller.rules.RuleStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -18,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -29,7 +32,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class AgentJobs {
 
-    public record Claim(boolean granted, int attempt, String reason, Duration lease) {
+    /** A claim's answer; credentials only with a granted claim whose source has them. */
+    public record Claim(boolean granted, int attempt, String reason, Duration lease, Optional<SourceCredentials> credentials) {
     }
 
     /** What a finish did: the build's state after it, and whether the index must now be published. */
@@ -55,6 +59,9 @@ public class AgentJobs {
     @Inject
     FarmMetrics metrics;
 
+    @Inject
+    RuleStore rules;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
 
@@ -66,7 +73,8 @@ public class AgentJobs {
     public Claim claim(String jobId, String agent, boolean emulated) {
         PlatformBuildEntity pb = lockedJob(jobId);
         if (pb.state != BuildState.QUEUED || pb.build.state.isFinal()) {
-            return new Claim(false, pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state, Duration.ZERO);
+            return new Claim(false, pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state, Duration.ZERO,
+                    Optional.empty());
         }
         Instant now = clock.instant();
         pb.attempt += 1;
@@ -81,7 +89,8 @@ public class AgentJobs {
             pb.build.moveTo(BuildState.RUNNING, now);
             events.buildChanged(pb.build);
         }
-        return new Claim(true, pb.attempt, "", leaseTimeout);
+        String sourceUrl = BuildMapper.specFromJson(pb.build.spec).getSource().getUrl();
+        return new Claim(true, pb.attempt, "", leaseTimeout, rules.credentialsForBuild(pb.build.triggerRule, sourceUrl));
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */

@@ -46,12 +46,13 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                 throw ApiError.invalid("agent", "is required");
             }
             AgentJobs.Claim claim = jobs.claim(request.getJobId(), request.getAgent(), request.getEmulated());
-            return ClaimJobResponse.newBuilder()
+            ClaimJobResponse.Builder response = ClaimJobResponse.newBuilder()
                     .setGranted(claim.granted())
                     .setAttempt(claim.attempt())
                     .setReason(claim.reason())
-                    .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()))
-                    .build();
+                    .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()));
+            claim.credentials().ifPresent(response::setSourceCredentials);
+            return response.build();
         });
     }
 
