@@ -7,6 +7,7 @@ import dev.buildfarm.api.v1.ClaimJobResponse;
 import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.JobTopics;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -107,7 +108,9 @@ final class JobConsumer implements Runnable {
             commit(partition, record.offset());
             return;
         }
-        claim(job, partition, record.offset());
+        try (LogContext context = LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).agent(agentName)) {
+            claim(job, partition, record.offset());
+        }
     }
 
     private void claim(PlatformJob job, TopicPartition partition, long offset) {

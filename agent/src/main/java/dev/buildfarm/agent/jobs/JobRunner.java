@@ -11,6 +11,7 @@ import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -64,9 +65,20 @@ public class JobRunner {
 
     /** A job this agent holds: the attempt its claim granted, the agent's name, and the source credentials the claim brought. */
     public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials) {
+
+        /** What every log record of this job carries: build, platform, attempt, agent. */
+        public LogContext logContext() {
+            return LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).attempt(attempt).agent(agent);
+        }
     }
 
     public void run(Claimed claimed, Platform enginePlatform) {
+        try (LogContext context = claimed.logContext()) {
+            runJob(claimed, enginePlatform);
+        }
+    }
+
+    private void runJob(Claimed claimed, Platform enginePlatform) {
         PlatformJob job = claimed.job();
         int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
@@ -74,9 +86,17 @@ public class JobRunner {
         LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
-        ScheduledFuture<?> flusher = flushers.scheduleWithFixedDelay(log::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
-        ScheduledFuture<?> heartbeat = beats.scheduleWithFixedDelay(
-                () -> heartbeat(job.getJobId(), attempt, cancellation), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        // The flush and heartbeat threads serve every job in turn: each run opens the job's context anew.
+        ScheduledFuture<?> flusher = flushers.scheduleWithFixedDelay(() -> {
+            try (LogContext context = claimed.logContext()) {
+                log.flush();
+            }
+        }, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> heartbeat = beats.scheduleWithFixedDelay(() -> {
+            try (LogContext context = claimed.logContext()) {
+                heartbeat(job.getJobId(), attempt, cancellation);
+            }
+        }, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         Path workspace = settings.workDir().resolve(job.getJobId() + "-" + attempt);
         Pushed pushed = null;
         String failure = null;

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.agent;
 
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
  * The controller's side of the agent protocol: claims grant a lease for one attempt, and every
@@ -31,6 +33,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ApplicationScoped
 public class AgentJobs {
+
+    private static final Logger LOG = Logger.getLogger(AgentJobs.class);
 
     /** A claim's answer; credentials only with a granted claim whose source has them. */
     public record Claim(boolean granted, int attempt, String reason, Duration lease, Optional<SourceCredentials> credentials) {
@@ -83,6 +87,9 @@ public class AgentJobs {
         pb.emulated = emulated;
         pb.leaseExpireTime = now.plus(leaseTimeout);
         pb.moveTo(BuildState.RUNNING, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("attempt %d claimed by %s (%s)", pb.attempt, agent, emulated ? "emulated" : "native");
+        }
         metrics.claimed(pb, now);
         events.platformChanged(pb);
         if (pb.build.state == BuildState.QUEUED) {
@@ -124,6 +131,9 @@ public class AgentJobs {
         pb.digest = digest;
         pb.pushedRepository = pushedRepository.isEmpty() ? null : pushedRepository;
         pb.moveTo(BuildState.SUCCEEDED, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("succeeded: %s", digest);
+        }
         metrics.finished(pb);
         events.platformChanged(pb);
         boolean allSucceeded = build.platformBuilds.stream().allMatch(p -> p.state == BuildState.SUCCEEDED);
@@ -145,6 +155,9 @@ public class AgentJobs {
         Instant now = clock.instant();
         pb.failureReason = reason;
         pb.moveTo(BuildState.FAILED, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("failed: %s", reason);
+        }
         metrics.finished(pb);
         events.platformChanged(pb);
         // Default policy: one failed platform fails the build, and nothing is published.
@@ -202,6 +215,9 @@ public class AgentJobs {
         BuildEntity build = pb.build;
         metrics.leaseExpired(pb);
         String lost = "agent " + pb.agent + " lost its lease on attempt " + pb.attempt;
+        try (LogContext context = logContext(pb)) {
+            LOG.warnf("%s; %s", lost, pb.attempt >= maxAttempts ? "no attempts left" : "queued again");
+        }
         if (pb.attempt >= maxAttempts) {
             pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";
             pb.moveTo(BuildState.FAILED, now);
@@ -226,6 +242,11 @@ public class AgentJobs {
     public List<UUID> expiredLeases(Instant now) {
         return PlatformBuildEntity.<PlatformBuildEntity>list("state = ?1 and leaseExpireTime < ?2", BuildState.RUNNING, now)
                 .stream().map(pb -> pb.id).toList();
+    }
+
+    /** Log context of a platform build's current attempt. */
+    private static LogContext logContext(PlatformBuildEntity pb) {
+        return LogContext.open().build(pb.build.name()).platform(pb.platform).attempt(pb.attempt).agent(pb.agent);
     }
 
     /**

@@ -51,7 +51,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * ClaimJob over gRPC, as an agent calls it, on jobs read from the real job topic: a private source's
- * credentials reach only the agent holding the claim.
+ * credentials reach only the agent holding the claim, and the controller's log of the claim carries
+ * the build, platform, attempt and agent.
  */
 @QuarkusTest
 class ClaimTest {
@@ -135,6 +136,26 @@ class ClaimTest {
 
             finish(jobOf(jobRecords, fired), claim.getAttempt());
             finish(jobOf(jobRecords, direct), directClaim.getAttempt());
+        }
+    }
+
+    @Test
+    void theClaimIsLoggedWithItsBuildPlatformAttemptAndAgent() throws Exception {
+        try (LogCapture logs = new LogCapture();
+             KafkaConsumer<String, byte[]> jobs = consumerAtEnd(JobTopics.forPlatform(topicPrefix, Platform.parse("linux/arm/v7")))) {
+            Build build = api.builds.submitBuild(SubmitBuildRequest.newBuilder().setSpec(BuildSpec.newBuilder()
+                    .setSource(GitSource.newBuilder().setUrl(git.url).setCommit(git.head("main")))
+                    .addPlatforms("linux/arm/v7").setRepository(ControllerApi.IMAGE).addTags("logged")).build());
+            PlatformJob job = jobOf(readUntil(jobs, seen -> jobOf(seen, build) != null), build);
+            int attempt = claim(job).getAttempt();
+            finish(job, attempt);
+
+            assertThat(logs.records()).filteredOn(r -> r.message().startsWith("attempt 1 claimed by rpi4-07"))
+                    .singleElement().extracting(LogCapture.Captured::context)
+                    .isEqualTo(Map.of("build", build.getName(), "platform", "linux/arm/v7", "attempt", "1", "agent", "rpi4-07"));
+            assertThat(logs.records()).filteredOn(r -> r.message().startsWith("failed: test over"))
+                    .singleElement().extracting(LogCapture.Captured::context)
+                    .isEqualTo(Map.of("build", build.getName(), "platform", "linux/arm/v7", "attempt", "1", "agent", "rpi4-07"));
         }
     }
 
