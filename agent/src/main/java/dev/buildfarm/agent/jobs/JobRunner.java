@@ -70,6 +70,13 @@ public class JobRunner {
         public LogContext logContext() {
             return LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).attempt(attempt).agent(agent);
         }
+
+        /** Without the credentials, which a record's own toString would print. */
+        @Override
+        public String toString() {
+            return "job " + job.getJobId() + " of " + job.getBuildName() + " (" + job.getPlatform() + "), attempt " + attempt
+                    + (credentials.isPresent() ? ", with source credentials" : "");
+        }
     }
 
     public void run(Claimed claimed, Platform enginePlatform) {

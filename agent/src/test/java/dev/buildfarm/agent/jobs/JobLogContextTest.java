@@ -3,6 +3,7 @@ package dev.buildfarm.agent.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
 import java.util.List;
 import java.util.Map;
@@ -50,5 +51,13 @@ class JobLogContextTest {
         assertThat(contexts).hasSize(2);
         assertThat(contexts.get(0)).isEqualTo(Map.of("build", "builds/42", "platform", "linux/arm/v7", "attempt", "2", "agent", "rpi4-01"));
         assertThat(contexts.get(1)).doesNotContainKeys("build", "platform", "attempt", "agent");
+    }
+
+    @Test
+    void aClaimedJobNeverPrintsItsCredentials() {
+        PlatformJob job = PlatformJob.newBuilder().setJobId("job-2").setBuildName("builds/43").setPlatform("linux/amd64").build();
+        JobRunner.Claimed claimed = new JobRunner.Claimed(job, 1, "amd64-01",
+                Optional.of(SourceCredentials.newBuilder().setUsername("ci").setPassword("hunter2-token").build()));
+        assertThat(claimed.toString()).contains("builds/43").doesNotContain("hunter2-token");
     }
 }
