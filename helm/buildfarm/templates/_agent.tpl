@@ -112,6 +112,8 @@ spec:
             - name: DOCKER_CONFIG
               value: /etc/buildfarm/docker
             {{- end }}
+            - name: BUILDFARM_LOG_JSON
+              value: {{ $root.Values.logging.json | quote }}
             {{- with $agents.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** What an operator scrapes: queue and duration series per platform and mode, during a real build. */
+/** What an operator scrapes: queue, agent and duration series per platform and mode, during a real build. */
 class MetricsTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -38,6 +38,12 @@ class MetricsTest {
         List<String> during = scrape(8080);
         assertThat(during).anyMatch(l -> l.startsWith("buildfarm_queue_depth{") && l.contains("platform=\"linux/arm64\""));
         assertThat(during).anyMatch(l -> l.startsWith("buildfarm_builds{") && l.contains("state=\"running\""));
+        assertThat(during).anyMatch(l -> l.startsWith("buildfarm_queue_oldest_seconds{") && l.contains("platform=\"linux/arm64\""));
+        // The one agent serves every platform: it is counted once per platform, idle or busy.
+        assertThat(count(during, "buildfarm_agents", "platform=\"linux/arm64\"", "state=\"idle\"")
+                + count(during, "buildfarm_agents", "platform=\"linux/arm64\"", "state=\"busy\"")).isGreaterThanOrEqualTo(1);
+        // Counters are there from the start, so an alert on their rate needs no first event.
+        assertThat(during).anyMatch(l -> l.startsWith("buildfarm_lease_expiries_total{") && l.contains("platform=\"linux/arm/v6\""));
         List<String> agent = scrape(8081);
         assertThat(agent).anyMatch(l -> l.startsWith("buildfarm_agent_platforms{") && l.contains("mode=\"emulated\"")
                 && l.contains("platform=\"linux/arm64\"") && l.endsWith(" 1.0"));

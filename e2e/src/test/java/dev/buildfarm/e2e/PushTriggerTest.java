@@ -14,17 +14,10 @@ import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.SourceBinding;
 import dev.buildfarm.api.v1.TagConfig;
 import dev.buildfarm.api.v1.Trigger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +29,6 @@ import org.junit.jupiter.api.Test;
 class PushTriggerTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String SECRET = "s3cret-" + UUID.randomUUID();
     private static final String ID = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
     private static final String IMAGE_PATH = "e2e/rules-" + ID;
@@ -134,20 +126,6 @@ class PushTriggerTest {
 
     /** A GitHub push event for the fixture's commit, signed with the given secret. */
     private static HttpResponse<String> push(String ref, String secret) throws Exception {
-        String body = JSON.createObjectNode()
-                .put("ref", ref)
-                .put("before", "0".repeat(40))
-                .put("after", repo.commit())
-                .set("repository", JSON.createObjectNode().put("pushed_at", 1602749580L))
-                .toString();
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        String signature = "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + Farm.ENDPOINT + webhookPath))
-                .header("Content-Type", "application/json")
-                .header("X-GitHub-Event", "push")
-                .header("X-GitHub-Delivery", UUID.randomUUID().toString())
-                .header("X-Hub-Signature-256", signature)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return GitHubPush.send(webhookPath, ref, repo.commit(), 1602749580L, secret);
     }
 }

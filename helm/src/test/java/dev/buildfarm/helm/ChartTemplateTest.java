@@ -93,6 +93,14 @@ class ChartTemplateTest {
         }
 
         @Test
+        void everyServiceLogsJsonForTheCollector() {
+            assertThat(rendered.deployment("controller").container("controller").env()).containsEntry("BUILDFARM_LOG_JSON", "true");
+            assertThat(rendered.deployment("manifest-assembler").container("manifest-assembler").env())
+                    .containsEntry("BUILDFARM_LOG_JSON", "true");
+            assertThat(rendered.deployment("agent-linux-arm-v7").container("agent").env()).containsEntry("BUILDFARM_LOG_JSON", "true");
+        }
+
+        @Test
         void assemblerOn8082WithProbes() {
             Node assembler = rendered.deployment("manifest-assembler").container("manifest-assembler");
 
@@ -462,6 +470,14 @@ class ChartTemplateTest {
 
         assertThat(rendered.deployment("agent-linux-arm-v7").map("spec.template.spec.nodeSelector"))
                 .containsOnly(entry("kubernetes.io/os", "linux"), entry("kubernetes.io/arch", "arm"));
+    }
+
+    @Test
+    void plainTextLogsAreOneValue() {
+        Rendered rendered = Chart.values().set("logging.json", false).render();
+
+        assertThat(rendered.deployment("controller").container("controller").env()).containsEntry("BUILDFARM_LOG_JSON", "false");
+        assertThat(rendered.deployment("agent-linux-amd64").container("agent").env()).containsEntry("BUILDFARM_LOG_JSON", "false");
     }
 
     @Test

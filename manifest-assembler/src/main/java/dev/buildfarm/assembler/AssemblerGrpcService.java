@@ -9,6 +9,7 @@ import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
 import dev.buildfarm.assembler.registry.RegistryException;
 import dev.buildfarm.assembler.registry.RegistryUnavailableException;
+import dev.buildfarm.common.LogContext;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
@@ -23,6 +24,7 @@ import org.jboss.logging.Logger;
 @GrpcService
 public class AssemblerGrpcService extends ManifestAssemblerServiceGrpc.ManifestAssemblerServiceImplBase {
     private static final Logger LOG = Logger.getLogger(AssemblerGrpcService.class);
+    static final String BUILD_ANNOTATION = "dev.buildfarm.build";
 
     private final IndexPublisher publisher;
 
@@ -33,15 +35,18 @@ public class AssemblerGrpcService extends ManifestAssemblerServiceGrpc.ManifestA
     @Override
     @Blocking
     public void publishIndex(PublishIndexRequest request, StreamObserver<PublishIndexResponse> response) {
-        PublishIndexResponse result;
-        try {
-            result = publisher.publish(request);
-        } catch (RuntimeException e) {
-            response.onError(toStatus(e));
-            return;
+        // The controller names the build in the index's annotations: the log context of this publication.
+        try (LogContext context = LogContext.open().build(request.getAnnotationsOrDefault(BUILD_ANNOTATION, ""))) {
+            PublishIndexResponse result;
+            try {
+                result = publisher.publish(request);
+            } catch (RuntimeException e) {
+                response.onError(toStatus(e));
+                return;
+            }
+            response.onNext(result);
+            response.onCompleted();
         }
-        response.onNext(result);
-        response.onCompleted();
     }
 
     static StatusRuntimeException toStatus(RuntimeException e) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.buildfarm.api.v1.IndexChild;
 import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.assembler.registry.DigestMismatchException;
 import dev.buildfarm.assembler.registry.Digests;
@@ -60,10 +61,12 @@ public class IndexPublisher {
 
         List<ImageIndex.Entry> entries = new ArrayList<>();
         for (Child child : children) {
-            if (child.source() != null && !child.source().equals(repo)) {
-                copyChild(child, repo);
+            try (LogContext context = LogContext.open().platform(child.platform().toString())) {
+                if (child.source() != null && !child.source().equals(repo)) {
+                    copyChild(child, repo);
+                }
+                entries.add(verify(repo, child));
             }
-            entries.add(verify(repo, child));
         }
         byte[] index = ImageIndex.serialise(entries, annotations);
         String digest = registry.putManifest(repo, Digests.sha256(index), MediaTypes.OCI_INDEX, index);

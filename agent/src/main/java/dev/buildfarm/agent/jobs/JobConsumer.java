@@ -6,13 +6,16 @@ import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
 import dev.buildfarm.api.v1.ClaimJobRequest;
 import dev.buildfarm.api.v1.ClaimJobResponse;
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.JobTopics;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -110,6 +113,12 @@ final class JobConsumer implements Runnable {
             commit(partition, record.offset());
             return;
         }
+        try (LogContext context = LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).agent(agentName)) {
+            claim(job, partition, record.offset());
+        }
+    }
+
+    private void claim(PlatformJob job, TopicPartition partition, long offset) {
         ClaimJobResponse claim;
         try {
             claim = controller.withDeadlineAfter(10, TimeUnit.SECONDS).claimJob(ClaimJobRequest.newBuilder()
@@ -119,22 +128,22 @@ final class JobConsumer implements Runnable {
             if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT) {
                 // This controller does not know the job: it can never be claimed, so skip it.
                 LOG.warnf("skipping job %s: %s", job.getJobId(), e.getStatus().getDescription());
-                commit(partition, record.offset());
+                commit(partition, offset);
                 return;
             }
             // Not committed: read the job again after a pause.
             LOG.warnf("claim of job %s failed (%s); retrying", job.getJobId(), e.getStatus());
-            consumer.seek(partition, record.offset());
+            consumer.seek(partition, offset);
             sleep(1_000);
             return;
         }
         if (!claim.getGranted() && claim.hasRetryAfter() && Durations.toMillis(claim.getRetryAfter()) > 0) {
             // Not this agent's yet (a native agent may still take it): ask again shortly, not committed.
-            consumer.seek(partition, record.offset());
+            consumer.seek(partition, offset);
             sleep(Math.min(Durations.toMillis(claim.getRetryAfter()), RETRY_CLAIM_MAX_MILLIS));
             return;
         }
-        commit(partition, record.offset());
+        commit(partition, offset);
         if (!claim.getGranted()) {
             LOG.infof("job %s (%s) not claimed: %s", job.getJobId(), platform, claim.getReason());
             return;
@@ -142,8 +151,9 @@ final class JobConsumer implements Runnable {
         LOG.infof("claimed job %s of %s for %s, attempt %d%s", job.getJobId(), job.getBuildName(), platform,
                 claim.getAttempt(), emulated ? " (emulated)" : "");
         consumer.pause(consumer.assignment());
-        int attempt = claim.getAttempt();
-        current = worker.submit(() -> runner.run(job, attempt, enginePlatform));
+        Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
+        JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials);
+        current = worker.submit(() -> runner.run(claimed, enginePlatform));
     }
 
     private void commit(TopicPartition partition, long offset) {

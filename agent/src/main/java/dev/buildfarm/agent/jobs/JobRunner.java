@@ -10,6 +10,8 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -60,20 +63,52 @@ public class JobRunner {
         });
     }
 
-    public void run(PlatformJob job, int attempt, Platform enginePlatform) {
+    /** A job this agent holds: the attempt its claim granted, the agent's name, and the source credentials the claim brought. */
+    public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials) {
+
+        /** What every log record of this job carries: build, platform, attempt, agent. */
+        public LogContext logContext() {
+            return LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).attempt(attempt).agent(agent);
+        }
+
+        /** Without the credentials, which a record's own toString would print. */
+        @Override
+        public String toString() {
+            return "job " + job.getJobId() + " of " + job.getBuildName() + " (" + job.getPlatform() + "), attempt " + attempt
+                    + (credentials.isPresent() ? ", with source credentials" : "");
+        }
+    }
+
+    public void run(Claimed claimed, Platform enginePlatform) {
+        try (LogContext context = claimed.logContext()) {
+            runJob(claimed, enginePlatform);
+        }
+    }
+
+    private void runJob(Claimed claimed, Platform enginePlatform) {
+        PlatformJob job = claimed.job();
+        int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
         LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
-        ScheduledFuture<?> flusher = flushers.scheduleWithFixedDelay(log::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
-        ScheduledFuture<?> heartbeat = beats.scheduleWithFixedDelay(
-                () -> heartbeat(job.getJobId(), attempt, cancellation), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        // The flush and heartbeat threads serve every job in turn: each run opens the job's context anew.
+        ScheduledFuture<?> flusher = flushers.scheduleWithFixedDelay(() -> {
+            try (LogContext context = claimed.logContext()) {
+                log.flush();
+            }
+        }, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> heartbeat = beats.scheduleWithFixedDelay(() -> {
+            try (LogContext context = claimed.logContext()) {
+                heartbeat(job.getJobId(), attempt, cancellation);
+            }
+        }, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         Path workspace = settings.workDir().resolve(job.getJobId() + "-" + attempt);
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, platform, enginePlatform, workspace, log, cancellation);
+            pushed = build(job, platform, enginePlatform, claimed.credentials(), workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -94,12 +129,12 @@ public class JobRunner {
         finish(job, attempt, pushed, failure);
     }
 
-    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Path workspace,
-                         LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
+    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Optional<SourceCredentials> credentials,
+                         Path workspace, LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
         log.stage("checkout");
         log.line("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
-        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace);
+        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
         Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
         Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
         if (!context.startsWith(workspace) || !Files.isDirectory(context)) {

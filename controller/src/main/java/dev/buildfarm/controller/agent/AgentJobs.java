@@ -2,6 +2,8 @@ package dev.buildfarm.controller.agent;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.LogLine;
+import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
@@ -11,6 +13,7 @@ import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.events.BuildEvents;
 import dev.buildfarm.controller.logs.LogStore;
 import dev.buildfarm.controller.metrics.FarmMetrics;
+import dev.buildfarm.controller.rules.RuleStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.LockModeType;
@@ -20,9 +23,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
  * The controller's side of the agent protocol: claims grant a lease for one attempt, and every
@@ -32,11 +37,17 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class AgentJobs {
 
-    /** A claim's answer; {@code retryAfter} is non-zero when the job may become this agent's later. */
-    public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter) {
+    private static final Logger LOG = Logger.getLogger(AgentJobs.class);
+
+    /**
+     * A claim's answer: {@code retryAfter} is non-zero when the job may become this agent's later;
+     * credentials come only with a granted claim whose source has them.
+     */
+    public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter,
+                        Optional<SourceCredentials> credentials) {
 
         static Claim refused(int attempt, String reason) {
-            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO);
+            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty());
         }
     }
 
@@ -66,6 +77,9 @@ public class AgentJobs {
     @Inject
     AgentRegistry agents;
 
+    @Inject
+    RuleStore rules;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
 
@@ -94,13 +108,17 @@ public class AgentJobs {
         pb.emulated = emulated;
         pb.leaseExpireTime = now.plus(leaseTimeout);
         pb.moveTo(BuildState.RUNNING, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("attempt %d claimed by %s (%s)", pb.attempt, agent, emulated ? "emulated" : "native");
+        }
         metrics.claimed(pb, now);
         events.platformChanged(pb);
         if (pb.build.state == BuildState.QUEUED) {
             pb.build.moveTo(BuildState.RUNNING, now);
             events.buildChanged(pb.build);
         }
-        return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO);
+        String sourceUrl = BuildMapper.specFromJson(pb.build.spec).getSource().getUrl();
+        return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO, rules.credentialsForBuild(pb.build.triggerRule, sourceUrl));
     }
 
     /**
@@ -125,7 +143,7 @@ public class AgentJobs {
         }
         Duration left = nativeWait.minus(waited);
         return new Claim(false, pb.attempt, "waiting up to " + nativeWait.toSeconds() + " s for a native agent",
-                Duration.ZERO, left);
+                Duration.ZERO, left, Optional.empty());
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */
@@ -159,6 +177,9 @@ public class AgentJobs {
         pb.digest = digest;
         pb.pushedRepository = pushedRepository.isEmpty() ? null : pushedRepository;
         pb.moveTo(BuildState.SUCCEEDED, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("succeeded: %s", digest);
+        }
         metrics.finished(pb);
         events.platformChanged(pb);
         boolean ready = settle(build, now);
@@ -175,6 +196,9 @@ public class AgentJobs {
         Instant now = clock.instant();
         pb.failureReason = reason;
         pb.moveTo(BuildState.FAILED, now);
+        try (LogContext context = logContext(pb)) {
+            LOG.infof("failed: %s", reason);
+        }
         metrics.finished(pb);
         events.platformChanged(pb);
         boolean ready = settle(build, now);
@@ -315,7 +339,11 @@ public class AgentJobs {
         BuildEntity build = pb.build;
         metrics.leaseExpired(pb);
         String lost = "agent " + pb.agent + " lost its lease on attempt " + pb.attempt;
-        if (pb.attempt - pb.attemptsBeforeRetry >= maxAttempts) {
+        boolean lastAttempt = pb.attempt - pb.attemptsBeforeRetry >= maxAttempts;
+        try (LogContext context = logContext(pb)) {
+            LOG.warnf("%s; %s", lost, lastAttempt ? "no attempts left" : "queued again");
+        }
+        if (lastAttempt) {
             pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";
             pb.moveTo(BuildState.FAILED, now);
             events.platformChanged(pb);
@@ -346,6 +374,11 @@ public class AgentJobs {
     public List<UUID> expiredLeases(Instant now) {
         return PlatformBuildEntity.<PlatformBuildEntity>list("state = ?1 and leaseExpireTime < ?2", BuildState.RUNNING, now)
                 .stream().map(pb -> pb.id).toList();
+    }
+
+    /** Log context of a platform build's current attempt. */
+    private static LogContext logContext(PlatformBuildEntity pb) {
+        return LogContext.open().build(pb.build.name()).platform(pb.platform).attempt(pb.attempt).agent(pb.agent);
     }
 
     /**

@@ -51,9 +51,8 @@ public class LeaseSweeper {
             LOG.warn("agents marked LOST: not heard from within the agent timeout");
         }
         for (UUID job : jobs.expiredLeases(now)) {
-            if (jobs.expireLease(job, now)) {
-                LOG.warnf("job %s: lease expired, agent presumed lost", job);
-            }
+            // Logged by expireLease, with the build, platform, attempt and agent.
+            jobs.expireLease(job, now);
         }
     }
 }

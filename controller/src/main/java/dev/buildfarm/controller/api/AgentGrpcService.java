@@ -58,13 +58,14 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                 throw ApiError.invalid("agent", "is required");
             }
             AgentJobs.Claim claim = jobs.claim(request.getJobId(), request.getAgent(), request.getEmulated());
-            return ClaimJobResponse.newBuilder()
+            ClaimJobResponse.Builder response = ClaimJobResponse.newBuilder()
                     .setGranted(claim.granted())
                     .setAttempt(claim.attempt())
                     .setReason(claim.reason())
                     .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()))
-                    .setRetryAfter(Durations.fromMillis(claim.retryAfter().toMillis()))
-                    .build();
+                    .setRetryAfter(Durations.fromMillis(claim.retryAfter().toMillis()));
+            claim.credentials().ifPresent(response::setSourceCredentials);
+            return response.build();
         });
     }
 

@@ -31,30 +31,36 @@ public class BuildSubmission {
         return new BuildSpecValidator(allowFileUrls);
     }
 
+    /** The build of a submission, and whether this call created it rather than an earlier one with its request_id. */
+    public record Submitted(BuildEntity build, boolean created) {
+    }
+
     public BuildEntity submit(String requestId, BuildSpec requested, Trigger trigger) {
+        return submitOrFind(requestId, requested, trigger).build();
+    }
+
+    public Submitted submitOrFind(String requestId, BuildSpec requested, Trigger trigger) {
         BuildSpecValidator validator = validator();
         validator.validateRequestId(requestId);
         BuildSpec spec = validator.validate(requested);
         if (!requestId.isEmpty()) {
             Optional<BuildEntity> earlier = store.findByRequestId(requestId);
             if (earlier.isPresent()) {
-                return sameRequest(earlier.get(), spec);
+                return new Submitted(sameRequest(earlier.get(), spec), false);
             }
         }
         String commit = spec.getSource().getCommit().isEmpty()
                 ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
                 : spec.getSource().getCommit();
-        BuildEntity build;
         try {
-            build = store.create(requestId, spec, commit, trigger);
+            return new Submitted(store.create(requestId, spec, commit, trigger), true);
         } catch (RuntimeException e) {
             if (isUniqueViolation(e) && !requestId.isEmpty()) {
                 // The same request raced with itself: the other one won.
-                return sameRequest(store.findByRequestId(requestId).orElseThrow(() -> e), spec);
+                return new Submitted(sameRequest(store.findByRequestId(requestId).orElseThrow(() -> e), spec), false);
             }
             throw e;
         }
-        return build;
     }
 
     private static BuildEntity sameRequest(BuildEntity earlier, BuildSpec spec) {

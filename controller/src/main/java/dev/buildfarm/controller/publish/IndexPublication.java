@@ -5,6 +5,7 @@ import dev.buildfarm.api.v1.IndexChild;
 import dev.buildfarm.api.v1.ManifestAssemblerServiceGrpc.ManifestAssemblerServiceBlockingStub;
 import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
+import dev.buildfarm.common.LogContext;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.BuildState;
@@ -75,6 +76,12 @@ public class IndexPublication {
     }
 
     void publish(UUID buildId) {
+        try (LogContext context = LogContext.open().build(BuildEntity.NAME_PREFIX + buildId)) {
+            publishIndex(buildId);
+        }
+    }
+
+    private void publishIndex(UUID buildId) {
         PublishIndexRequest request = QuarkusTransaction.requiringNew().call(() -> {
             BuildEntity build = BuildEntity.findById(buildId);
             if (build == null || build.state != BuildState.PUBLISHING) {

@@ -27,11 +27,13 @@ public final class RefPattern {
     private final String source;
     private final Pattern regex;
     private final Set<String> groups;
+    private final String literalPrefix;
 
     private RefPattern(String source, Pattern regex, Set<String> groups) {
         this.source = source;
         this.regex = regex;
         this.groups = groups;
+        this.literalPrefix = regex == null ? source : literalPrefix(source);
     }
 
     /**
@@ -72,6 +74,14 @@ public final class RefPattern {
         return source;
     }
 
+    /**
+     * Text that every name this pattern matches starts with ("release-" for
+     * {@code release-(?<v>\w+)}, "" for {@code (a|b)-x}); an exact name is its own prefix.
+     */
+    public String literalPrefix() {
+        return literalPrefix;
+    }
+
     /** Names of the pattern's named groups, in order of appearance. */
     public Set<String> groups() {
         return groups;
@@ -99,6 +109,75 @@ public final class RefPattern {
             values.put(group, value == null ? "" : value);
         }
         return Optional.of(values);
+    }
+
+    /**
+     * The pattern's leading literal characters: up to the first construct that is not one plain
+     * character (a class, a group, '.', an anchor, an escape such as \d), without a character that a
+     * quantifier makes optional or repeats. Conservative: a shorter prefix only costs a few more
+     * regexes tried, a wrong one would miss a match. Alternation at the top level has no common prefix.
+     */
+    static String literalPrefix(String pattern) {
+        if (hasTopLevelAlternation(pattern)) {
+            return "";
+        }
+        StringBuilder prefix = new StringBuilder();
+        // With matches(), a leading ^ anchors nothing more than the whole-name match already does.
+        int i = pattern.startsWith("^") ? 1 : 0;
+        while (i < pattern.length()) {
+            char c = pattern.charAt(i);
+            char literal;
+            int next;
+            if (c == '\\') {
+                // A backslash before a non-alphanumeric character quotes it; before a letter or digit it is a construct.
+                if (i + 1 >= pattern.length() || Character.isLetterOrDigit(pattern.charAt(i + 1)) || pattern.charAt(i + 1) > 0x7f) {
+                    break;
+                }
+                literal = pattern.charAt(i + 1);
+                next = i + 2;
+            } else if (c == '.' || c > 0x7f || REGEX_SYNTAX.indexOf(c) >= 0) {
+                break;
+            } else {
+                literal = c;
+                next = i + 1;
+            }
+            if (next < pattern.length() && "?*+{".indexOf(pattern.charAt(next)) >= 0) {
+                break;
+            }
+            prefix.append(literal);
+            i = next;
+        }
+        return prefix.toString();
+    }
+
+    /** Whether a '|' outside every group, class and quote splits the whole pattern. */
+    private static boolean hasTopLevelAlternation(String pattern) {
+        int depth = 0;
+        int classDepth = 0;
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '\\') {
+                if (i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
+                    int end = pattern.indexOf("\\E", i + 2);
+                    i = end < 0 ? pattern.length() : end + 1;
+                } else {
+                    i++;
+                }
+            } else if (c == '[') {
+                classDepth++;
+            } else if (c == ']' && classDepth > 0) {
+                classDepth--;
+            } else if (classDepth > 0) {
+                continue;
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == '|' && depth == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void checkExactName(String name) {

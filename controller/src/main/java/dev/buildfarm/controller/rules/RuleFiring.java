@@ -91,28 +91,31 @@ public class RuleFiring {
 
     private Outcome fireOne(Source source, MatchedRule matched, Push push, Trigger.Kind kind) {
         String requestId = requestId(matched.uid(), push.ref(), push.commit());
-        Optional<BuildEntity> earlier = builds.findByRequestId(requestId);
-        if (earlier.isPresent()) {
-            return existing(matched, earlier.get());
-        }
         Trigger trigger = Trigger.newBuilder().setKind(kind).setRule(matched.name()).setRef(push.ref())
                 .setEventId(push.eventId()).setEventTime(timestamp(push.time())).build();
         List<String> tags;
         try {
             tags = RuleTags.render(matched.rule(), matched.groups(), push.time(), push.commit());
         } catch (RuleTags.RenderException e) {
+            Optional<BuildEntity> earlier = builds.findByRequestId(requestId);
+            if (earlier.isPresent()) {
+                return existing(matched, earlier.get());
+            }
             // Kept as a FAILED build with the reason (and its event), so the push is not silently lost.
             BuildEntity failed = builds.createFailed(requestId, spec(source, matched.rule(), push.commit(), List.of()),
                     push.commit(), trigger, "tag rendering: " + e.getMessage());
             return refused(matched, push, failed.name(), e.getMessage());
         }
         try {
-            BuildEntity build = submission.submit(requestId, spec(source, matched.rule(), push.commit(), tags), trigger);
-            return new Outcome(matched.name(), Outcome.Result.STARTED, build.name(), tags, "");
+            // One request_id lookup: the submission answers an earlier build of this (rule, ref, commit) itself.
+            BuildSubmission.Submitted submitted = submission.submitOrFind(requestId, spec(source, matched.rule(), push.commit(), tags), trigger);
+            return submitted.created()
+                    ? new Outcome(matched.name(), Outcome.Result.STARTED, submitted.build().name(), tags, "")
+                    : existing(matched, submitted.build());
         } catch (ApiError e) {
-            // Lost a race with another delivery of the same push: that one built it.
-            Optional<BuildEntity> raced = builds.findByRequestId(requestId);
-            return raced.isPresent() ? existing(matched, raced.get()) : refused(matched, push, "", e.getMessage());
+            // Built before with another spec (the rule changed since, or the push time moved a time suffix).
+            Optional<BuildEntity> earlier = builds.findByRequestId(requestId);
+            return earlier.isPresent() ? existing(matched, earlier.get()) : refused(matched, push, "", e.getMessage());
         }
     }
 

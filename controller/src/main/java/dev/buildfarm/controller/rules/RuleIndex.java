@@ -8,14 +8,16 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * One repository's rules, compiled for matching a pushed ref: exact names by hash, regular
- * expressions in a list. Kept in memory per repository and rebuilt when the repository's
- * rules_version (bumped in every rule change's transaction) differs, so a push against thousands of
- * rules reads one row and compiles nothing.
+ * One repository's rules, arranged for matching a pushed ref cheaply: exact names by hash, and
+ * regular expressions grouped by their literal prefix, so a push of "release-x" only runs the
+ * regexes whose prefix ("release-", "rel", "") starts the ref. Kept in memory per repository and
+ * rebuilt when the repository's rules_version (bumped in every rule change's transaction) differs,
+ * so a push against thousands of rules reads one row and compiles nothing.
  */
 final class RuleIndex {
 
@@ -27,20 +29,31 @@ final class RuleIndex {
     record Version(Instant repositoryCreateTime, long rulesVersion) {
     }
 
+    /** One ref type's rules. */
+    private static final class Rules {
+        final Map<String, List<UUID>> exact = new HashMap<>();
+        final Map<String, List<Entry>> regexByPrefix = new HashMap<>();
+        /** The distinct lengths of the keys of regexByPrefix, ascending: the only prefixes worth looking up. */
+        int[] prefixLengths = new int[0];
+    }
+
     final Version version;
-    private final Map<BuildRule.RefType, Map<String, List<UUID>>> exact = new EnumMap<>(BuildRule.RefType.class);
-    private final Map<BuildRule.RefType, List<Entry>> regex = new EnumMap<>(BuildRule.RefType.class);
+    private final Map<BuildRule.RefType, Rules> byType = new EnumMap<>(BuildRule.RefType.class);
 
     RuleIndex(Version version, List<Entry> entries) {
         this.version = version;
+        Map<BuildRule.RefType, TreeSet<Integer>> lengths = new EnumMap<>(BuildRule.RefType.class);
         for (Entry entry : entries) {
+            Rules rules = byType.computeIfAbsent(entry.type(), t -> new Rules());
             if (entry.pattern().isRegex()) {
-                regex.computeIfAbsent(entry.type(), t -> new ArrayList<>()).add(entry);
+                String prefix = entry.pattern().literalPrefix();
+                rules.regexByPrefix.computeIfAbsent(prefix, p -> new ArrayList<>()).add(entry);
+                lengths.computeIfAbsent(entry.type(), t -> new TreeSet<>()).add(prefix.length());
             } else {
-                exact.computeIfAbsent(entry.type(), t -> new HashMap<>())
-                        .computeIfAbsent(entry.pattern().source(), n -> new ArrayList<>()).add(entry.uid());
+                rules.exact.computeIfAbsent(entry.pattern().source(), n -> new ArrayList<>()).add(entry.uid());
             }
         }
+        lengths.forEach((type, set) -> byType.get(type).prefixLengths = set.stream().mapToInt(Integer::intValue).toArray());
     }
 
     static RuleIndex of(Version version, List<Object[]> rows, Function<String, RefPattern> compile) {
@@ -54,10 +67,34 @@ final class RuleIndex {
     /** Rules of this type matching the whole branch or tag name → their named groups' values. */
     Map<UUID, Map<String, String>> match(BuildRule.RefType type, String name) {
         Map<UUID, Map<String, String>> matched = new LinkedHashMap<>();
-        exact.getOrDefault(type, Map.of()).getOrDefault(name, List.of()).forEach(uid -> matched.put(uid, Map.of()));
-        for (Entry entry : regex.getOrDefault(type, List.of())) {
+        Rules rules = byType.get(type);
+        if (rules == null) {
+            return matched;
+        }
+        rules.exact.getOrDefault(name, List.of()).forEach(uid -> matched.put(uid, Map.of()));
+        for (Entry entry : candidates(rules, name)) {
             entry.pattern().match(name).ifPresent(groups -> matched.put(entry.uid(), groups));
         }
         return matched;
+    }
+
+    /** How many regexes a push of this name runs; what the prefix grouping saves is the rest. */
+    int regexCandidates(BuildRule.RefType type, String name) {
+        Rules rules = byType.get(type);
+        return rules == null ? 0 : candidates(rules, name).size();
+    }
+
+    private static List<Entry> candidates(Rules rules, String name) {
+        List<Entry> candidates = new ArrayList<>();
+        for (int length : rules.prefixLengths) {
+            if (length > name.length()) {
+                break;
+            }
+            List<Entry> group = rules.regexByPrefix.get(name.substring(0, length));
+            if (group != null) {
+                candidates.addAll(group);
+            }
+        }
+        return candidates;
     }
 }

@@ -210,6 +210,22 @@ public class RuleStore {
         return matched;
     }
 
+    /**
+     * The source credentials for the agent that fetches a build's source: those of the repository whose
+     * rule fired the build, while that repository still points at the build's source URL. None for
+     * builds submitted directly, so nobody can borrow a repository's credentials by naming its URL.
+     */
+    @Transactional
+    public Optional<SourceCredentials> credentialsForBuild(String triggerRule, String sourceUrl) {
+        if (triggerRule == null) {
+            return Optional.empty();
+        }
+        String repositoryId = RuleNames.ruleName(triggerRule, "trigger.rule").repositoryId();
+        return RepositoryEntity.<RepositoryEntity>findByIdOptional(repositoryId)
+                .filter(r -> r.credentials != null && r.sourceUrl.equals(sourceUrl))
+                .map(r -> openCredentials(r.credentials));
+    }
+
     @Transactional
     public List<String> autoBuildRepositoryIds() {
         return Panache.getEntityManager()

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildRule;
+import dev.buildfarm.api.v1.DeleteBuildRuleRequest;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.TagConfig;
@@ -228,6 +229,12 @@ class WebhookTest {
         assertThat(matchingNew.statusCode()).as(matchingNew.body()).isEqualTo(202);
         assertThat(json(matchingNew).getJsonArray("builds").getJsonObject(0).getString("rule")).isEqualTo(added.getName());
         assertThat(json(matchingNew).getJsonArray("builds").getJsonObject(0).getJsonArray("tags").getList()).containsExactly("r1");
+
+        api.rules.deleteBuildRule(DeleteBuildRuleRequest.newBuilder().setName(added.getName()).build());
+        String after = git.commit("release-v1");
+        HttpResponse<String> deletedRule = github(githubPush("refs/heads/release-v1", after), "c4");
+        assertThat(deletedRule.statusCode()).as(deletedRule.body()).isEqualTo(200);
+        assertThat(json(deletedRule).getJsonArray("builds")).isEmpty();
     }
 
     @Test
