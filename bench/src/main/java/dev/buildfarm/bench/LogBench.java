@@ -260,9 +260,7 @@ final class LogBench {
             try (Connection db = DriverManager.getConnection(farm.pgUrl, farm.pgUser, farm.pgPassword)) {
                 db.setAutoCommit(true);
                 db.setReadOnly(true);
-                try (PreparedStatement count = db.prepareStatement(
-                        "select coalesce(max(l.line_offset) + 1, 0) from log_line l join platform_build pb on pb.id = l.platform_build_id "
-                                + "where pb.build_id = ? and pb.platform = ?")) {
+                try (PreparedStatement count = db.prepareStatement(storedLinesQuery(db))) {
                     count.setObject(1, buildId);
                     count.setString(2, PLATFORM);
                     while (!stop) {
@@ -280,6 +278,17 @@ final class LogBench {
                 error = e.getMessage();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Lines stored so far: one row per line (log_line) up to schema V6, one row per agent batch (log_chunk) from V7. */
+        private static String storedLinesQuery(Connection db) throws SQLException {
+            try (ResultSet chunks = db.getMetaData().getTables(null, null, "log_chunk", null)) {
+                return chunks.next()
+                        ? "select coalesce(max(c.first_offset + cardinality(c.texts)), 0) from log_chunk c "
+                                + "join platform_build pb on pb.id = c.platform_build_id where pb.build_id = ? and pb.platform = ?"
+                        : "select coalesce(max(l.line_offset) + 1, 0) from log_line l join platform_build pb on pb.id = l.platform_build_id "
+                                + "where pb.build_id = ? and pb.platform = ?";
             }
         }
 
