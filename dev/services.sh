@@ -14,14 +14,21 @@ log() { echo "[services] $(date +%T) $*"; }
 jar_of() { echo "$REPO/$1/target/quarkus-app/quarkus-run.jar"; }
 port_of() { case "$1" in controller) echo 8080 ;; agent) echo 8081 ;; manifest-assembler) echo 8082 ;; esac; }
 
-# alive NAME: its pid runs (not a zombie) and is still that service's java process.
-alive() {
-  local pid state cmd
+# running NAME: its pid runs and is not a zombie.
+running() {
+  local pid state
   pid="$(cat "$RUN/$1.pid" 2>/dev/null)" || return 1
   state="$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" || return 1
-  [[ "$state" != Z ]] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmd" == *"$(jar_of "$1")"* ]]
+  [[ "$state" != Z ]]
+}
+
+# alive NAME: running, and still that service's java process (started from this or another
+# checkout sharing the stack directory, so `down` stops whichever one holds the port).
+alive() {
+  local cmd
+  running "$1" || return 1
+  cmd="$(tr '\0' ' ' <"/proc/$(cat "$RUN/$1.pid")/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmd" == *"/$1/target/quarkus-app/quarkus-run.jar"* ]]
 }
 
 ready() { curl -fsS --max-time 2 "http://127.0.0.1:$(port_of "$1")/q/health/ready" >/dev/null 2>&1; }
@@ -44,7 +51,7 @@ wait_ready() {
   local name="$1" limit="${2:-120}"
   for _ in $(seq "$limit"); do
     ready "$name" && { log "$name ready on 127.0.0.1:$(port_of "$name")"; return; }
-    alive "$name" || break
+    running "$name" || break # (not alive: right after start the pid may not have become java yet)
     sleep 1
   done
   echo "$name did not become ready; last lines of $LOGS/$name.log:" >&2
