@@ -63,6 +63,8 @@ public final class Bench {
         List<String> diagnosis = new ArrayList<>();
         List<String> steps = new ArrayList<>();
         Processes processes = Processes.fromEnvironment();
+        String services = servicesMeasured(processes);
+        System.out.println("services measured: " + services);
         boolean ok = true;
         try (Farm farm = new Farm(); RssSampler rss = new RssSampler(processes)) {
             double controllerIdle = rss.now("controller");
@@ -110,7 +112,7 @@ public final class Bench {
         }
         diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
         String commit = Machine.gitCommit().orElse("unknown");
-        Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, machine, figures, diagnosis);
+        Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
         Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));
         System.out.println();
         System.out.print(report.markdown());
@@ -162,6 +164,17 @@ public final class Bench {
         }
         return List.of(t9, Figure.informational("service start-up (as Quarkus logs it)", String.join(", ", startups),
                 "the last \"started in\" of each service's log; the agent then probes its platforms").withId("#7"));
+    }
+
+    /** Which checkout's jars the figures are of, and which database: another checkout's farm would give other figures. */
+    private static String servicesMeasured(Processes processes) {
+        List<String> from = new ArrayList<>();
+        for (String service : List.of("controller", "agent", "manifest-assembler")) {
+            from.add(processes.checkoutOf(service).orElse("?"));
+        }
+        String database = Farm.env("PG_URL", "jdbc:postgresql://127.0.0.1:5432/buildfarm");
+        String jars = from.stream().distinct().count() == 1 ? "jars of " + from.get(0) : "jars of " + String.join(", ", from);
+        return jars + ", database " + database.substring(database.lastIndexOf('/') + 1);
     }
 
     private static String mib(double value) {

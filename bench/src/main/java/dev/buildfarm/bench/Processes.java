@@ -50,6 +50,15 @@ final class Processes {
         return pids;
     }
 
+    /** The checkout a running service was started from (the directory above <service>/target/quarkus-app). */
+    Optional<String> checkoutOf(String service) {
+        return service(service).flatMap(pid -> {
+            String cmd = Machine.read("/proc/" + pid + "/cmdline").replace('\0', ' ');
+            int at = cmd.indexOf("/" + service + "/target/quarkus-app/quarkus-run.jar");
+            return at < 0 ? Optional.empty() : Optional.of(cmd.substring(cmd.lastIndexOf(' ', at) + 1, at));
+        });
+    }
+
     static Optional<Long> pidFile(Path file) {
         try {
             String first = Files.readString(file).lines().findFirst().orElse("").trim();

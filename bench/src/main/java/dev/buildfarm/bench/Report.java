@@ -20,7 +20,8 @@ import java.util.Map;
  * One run of the suite: its figures, the machine, and what the run found about where time goes.
  * Rendered as the Markdown table the README shows and as JSON for comparing runs.
  */
-record Report(String mode, Instant started, Duration took, String commit, Machine machine, List<Figure> figures, List<String> diagnosis) {
+record Report(String mode, Instant started, Duration took, String commit, String services, Machine machine, List<Figure> figures,
+              List<String> diagnosis) {
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter READABLE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
@@ -41,7 +42,7 @@ record Report(String mode, Instant started, Duration took, String commit, Machin
         StringBuilder out = new StringBuilder();
         out.append("### buildfarm benchmarks, ").append(mode).append(" mode, ").append(READABLE.format(started)).append("\n\n");
         out.append("Machine: ").append(machine.describe()).append(".  \n");
-        out.append(String.format(Locale.ROOT, "Commit %s; the suite took %s.%n%n", commit, minutes(took)));
+        out.append(String.format(Locale.ROOT, "Commit %s; services: %s; the suite took %s.%n%n", commit, services, minutes(took)));
         out.append(table());
         if (!diagnosis.isEmpty()) {
             out.append("\nWhere the time goes:\n\n```\n");
@@ -58,6 +59,7 @@ record Report(String mode, Instant started, Duration took, String commit, Machin
         root.put("started", started.toString());
         root.put("durationSeconds", took.toMillis() / 1000.0);
         root.put("commit", commit);
+        root.put("services", services);
         root.set("machine", json.valueToTree(machine));
         ArrayNode list = root.putArray("figures");
         for (Figure f : figures) {

@@ -22,7 +22,7 @@ class ReportTest {
                 "open loop | 500/s", Map.of()).withValues(Figure.values("p50_ms", 3.0, "p99_ms", 20, "max_ms", Double.NaN));
         Figure missed = new Figure("T1", "SubmitBuild builds/s", "400 builds/s", "≥ 1,000/s", false, "15 s\nclosed loop", Map.of());
         Figure info = Figure.informational("dispatch", "all jobs on Kafka", "relay").withId("T1");
-        return new Report("quick", Instant.parse("2026-11-27T15:04:05Z"), Duration.ofSeconds(252), "abc1234", MACHINE,
+        return new Report("quick", Instant.parse("2026-11-27T15:04:05Z"), Duration.ofSeconds(252), "abc1234", "jars of /src, database buildfarm", MACHINE,
                 List.of(met, missed, info), List.of("Parts took: submit 40 s."));
     }
 
@@ -42,7 +42,7 @@ class ReportTest {
         String md = report().markdown();
         assertThat(md).startsWith("### buildfarm benchmarks, quick mode, 2026-11-27 15:04 UTC");
         assertThat(md).contains("2 cores (nproc; Test CPU), 23.5 GiB memory, Linux 6.1, Java 17.0.15, load average 1.00 0.50 0.25 at start");
-        assertThat(md).contains("Commit abc1234; the suite took 4 min 12 s.");
+        assertThat(md).contains("Commit abc1234; services: jars of /src, database buildfarm; the suite took 4 min 12 s.");
         assertThat(md).contains("Where the time goes:\n\n```\nParts took: submit 40 s.\n```");
     }
 
