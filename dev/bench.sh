@@ -6,7 +6,7 @@
 #                                                 5 minutes; full: the same with longer runs and more samples
 #        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
 # --profile: a JFR recording of the controller during T1/T2; its top frames are printed under the table.
-# T1/T2 pause the agent (SIGSTOP) and resume it afterwards; this script resumes it on any exit too.
+# T1/T2 stop the agent and start it again afterwards; this script starts it again on any exit too.
 # On a farm shared with other runs, hold the lock for the whole run:
 #   flock /tmp/buildfarm-farm.lock dev/bench.sh quick
 set -euo pipefail
@@ -27,6 +27,5 @@ if [[ "$mode" =~ ^(quick|full|build|--profile)$ ]]; then
   command -v podman >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null
   "$DEV/examples-repo.sh" >/dev/null
 fi
-agent_pid="$(cat "$STACK_DIR/services/agent.pid")"
-trap 'kill -CONT "$agent_pid" 2>/dev/null || true' EXIT
+trap '"$DEV/services.sh" up >/dev/null 2>&1 || true' EXIT
 ./mvnw -B -q -pl bench compile exec:java -Dexec.args="$*"

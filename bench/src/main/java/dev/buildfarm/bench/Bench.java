@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * Order: on an idle farm first (T3/T4/T6, T5, cancel, webhook), then the submit load with the agent
- * paused (T1, T2; T9 under load), then the podman comparisons (T7, T8), the longest and noisiest.
+ * stopped (T1, T2; T9 under load), then the podman comparisons (T7, T8), the longest and noisiest.
  * --profile records the controller with JFR during T1 and T2 and summarises where the CPU went.
  */
 public final class Bench {
@@ -145,16 +145,14 @@ public final class Bench {
     private static List<Figure> memory(RssSampler rss, double controllerIdle, double agentIdle, Processes processes, boolean profiled) {
         double controllerLoad = rss.peak("T1 load", "controller");
         double agentBuilds = rss.peak("builds", "agent");
-        double agentPaused = rss.peak("T1 load", "agent");
         double controllerWorst = Math.max(controllerIdle, controllerLoad);
-        double agentWorst = Math.max(agentIdle, Math.max(agentBuilds, agentPaused));
+        double agentWorst = Math.max(agentIdle, agentBuilds);
         Figure t9 = new Figure("T9", "controller / agent RSS, idle and under load",
-                String.format(Locale.ROOT, "controller %s idle, %s peak under T1 load; agent %s idle, %s peak while building "
-                                + "(T3–T8 builds), %s while paused during T1",
-                        mib(controllerIdle), mib(controllerLoad), mib(agentIdle), mib(agentBuilds), mib(agentPaused)),
+                String.format(Locale.ROOT, "controller %s idle, %s peak under T1/T2 load; agent %s idle, %s peak while building "
+                                + "(T3–T8 builds)", mib(controllerIdle), mib(controllerLoad), mib(agentIdle), mib(agentBuilds)),
                 "≤ 512 MiB / ≤ 256 MiB", controllerWorst > 0 && agentWorst > 0 && controllerWorst <= 512 && agentWorst <= 256,
                 "VmRSS of the pids in $BUILDFARM_STACK_DIR/services, sampled every 200 ms; idle = before the first part; "
-                        + "dev/services.sh heaps: controller -Xmx384m, agent -Xmx192m; the agent does no work under T1 (paused), "
+                        + "dev/services.sh heaps: controller -Xmx384m, agent -Xmx192m; the agent is stopped under T1, "
                         + "so its loaded figure is from the builds" + (profiled ? "; the controller had a JFR recording on during T1 (--profile)" : ""),
                 Map.of()).withValues(Figure.values("controller_idle_mib", controllerIdle, "controller_t1_peak_mib", controllerLoad,
                 "agent_idle_mib", agentIdle, "agent_builds_peak_mib", agentBuilds));

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * T7 and T8: a four-platform build and publish through the farm (SubmitBuild sent → build
@@ -93,7 +94,12 @@ final class BuildBench {
                         .addTags("latest")
                         .setNoCache(noCache))
                 .build());
+        long deadline = start + TimeUnit.MINUTES.toNanos(20);
         while (true) {
+            if (System.nanoTime() > deadline) {
+                farm.cancelQuietly(build.getName());
+                throw new IllegalStateException(build.getName() + " did not finish within 20 minutes");
+            }
             Build now = builds.getBuild(GetBuildRequest.newBuilder().setName(build.getName()).build());
             switch (now.getState()) {
                 case SUCCEEDED -> {

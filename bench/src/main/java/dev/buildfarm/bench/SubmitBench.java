@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,8 +50,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * T1 and T2: what SubmitBuild costs, with dispatch measured apart.
  *
- * <p>The agent is paused (SIGSTOP) for the whole measurement, so no job is claimed or built and the
- * farm does only what a submit does: validate, store the build, its four platform builds and their
+ * <p>The agent is stopped (SIGTERM, as dev/services.sh down does) for the whole measurement, so no job
+ * is claimed or built and the farm does only what a submit does: validate, store the build, its four platform builds and their
  * outbox records in one transaction, answer; the controller's relay still sends every job to Kafka
  * as it would, and a plain consumer times when each job arrives, which is reported as its own row.
  * Specs pin the commit (as build rules and webhooks do), so no `git ls-remote` is in the path; T3
@@ -64,7 +65,9 @@ import org.apache.kafka.common.TopicPartition;
  * </ul>
  *
  * Afterwards every build is cancelled, the agent's consumer groups are moved past the jobs of these
- * builds (and only those; they could only be refused) and the agent is resumed.
+ * builds (and only those; they could only be refused) and the agent is started again
+ * (dev/services.sh up). Stopped, not paused: a consumer paused past its session timeout and then
+ * resumed fails its next commit and, in this agent, stops serving its platform.
  */
 final class SubmitBench {
 
@@ -116,7 +119,7 @@ final class SubmitBench {
     }
 
     List<Figure> run() throws Exception {
-        String dockerfile = "FROM " + farm.baseImage + "\nRUN echo never built: the agent is paused\n";
+        String dockerfile = "FROM " + farm.baseImage + "\nRUN echo never built: the agent is stopped\n";
         Farm.GitRepo repo = farm.gitRepo("bench-submit", Map.of("Dockerfile", dockerfile));
         String commit = repo.git("rev-parse", "HEAD");
         long agentPid = processes.service("agent").orElseThrow(() -> new IllegalStateException("the agent does not run"));
@@ -127,9 +130,9 @@ final class SubmitBench {
         Set<String> benchBuilds = ConcurrentHashMap.newKeySet();
         awaitNoBusyAgent();
         try (JobTopicWatcher jobs = new JobTopicWatcher(farm.kafka, topicPrefix)) {
-            signal("STOP", agentPid);
+            stopAgent(agentPid);
             try {
-                System.out.printf(Locale.ROOT, "submit: agent (pid %d) paused; %d-platform builds, commit pinned%n", agentPid, PLATFORMS.size());
+                System.out.printf(Locale.ROOT, "submit: agent (pid %d) stopped; %d-platform builds, commit pinned%n", agentPid, PLATFORMS.size());
                 Profiler profiler = settings.profile() ? Profiler.start(controllerPid, "controller") : null;
                 rss.phase("T1 load");
 
@@ -153,7 +156,7 @@ final class SubmitBench {
                                 perSecond, t1.okInWindow.get(), seconds, durable, t1.accepted.size(), t1Answers.millis(), t1.errorText()),
                         "≥ 1,000/s", perSecond >= 1000 && durable == t1.accepted.size(),
                         String.format(Locale.ROOT, "%.0f s after a %.0f s warm-up; closed loop, %d calls in flight (async stub + semaphore), one HTTP/2 "
-                                        + "connection; %d-platform spec, commit pinned, request_id set; agent paused (SIGSTOP), relay running",
+                                        + "connection; %d-platform spec, commit pinned, request_id set; agent stopped, relay running",
                                 seconds, settings.warmup().toNanos() / 1e9, settings.concurrency(), PLATFORMS.size()),
                         Map.of()).withValues(Figure.values("builds_per_second", perSecond, "accepted", t1.okInWindow.get(),
                         "durable", durable, "errors", t1.errorCount())).withValues(t1Answers.millisValues("answer_")));
@@ -178,7 +181,7 @@ final class SubmitBench {
                                         + "behind the schedule", t2.unsent, t2.unsent + t2.sent)),
                         "p50 ≤ 5 ms, p99 ≤ 25 ms", latency.p50() <= 5 && latency.p99() <= 25 && t2.errorCount() == 0 && t2.unsent == 0,
                         String.format(Locale.ROOT, "open loop, %.0f/s for %.0f s, latency from when each call was due (no coordinated "
-                                        + "omission), at most %d in flight, given up 5 s behind; same spec and agent paused as T1; "
+                                        + "omission), at most %d in flight, given up 5 s behind; same spec and agent stopped as T1; "
                                         + "after T1's dispatch had drained", settings.t2Rate(), settings.t2().toNanos() / 1e9, MAX_OUTSTANDING),
                         Map.of()).withValues(latency.millisValues("")).withValues(Figure.values("errors", t2.errorCount(), "unsent", t2.unsent)));
                 figures.add(t2Dispatch.figure("T2", "dispatch of T2's builds: every platform job on Kafka"));
@@ -194,8 +197,8 @@ final class SubmitBench {
                 benchBuilds.addAll(buildsOfThisRun(false));
                 String cancelled = cancelAll(stub, buildsOfThisRun(true));
                 String skipped = skipAgentPast(jobs, benchBuilds);
-                signal("CONT", agentPid);
-                System.out.println("submit: " + cancelled + "; " + skipped + "; agent resumed");
+                String started = startAgent();
+                System.out.println("submit: " + cancelled + "; " + skipped + "; " + started);
                 awaitAgentGroups();
                 awaitOutboxEmpty();
                 channel.shutdownNow();
@@ -412,7 +415,7 @@ final class SubmitBench {
                 String group = "buildfarm-agents-" + slug;
                 String topic = topicPrefix + "jobs." + slug;
                 try {
-                    // The paused agent is still the group's static member; offsets move only in an empty group.
+                    // The stopped agent stays the group's static member until its session times out; offsets move only in an empty group.
                     admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions()).all().get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     // No members to remove.
@@ -444,8 +447,22 @@ final class SubmitBench {
                 + (left.isEmpty() ? "" : "; left for the agent to refuse: " + left);
     }
 
-    private static void signal(String signal, long pid) throws Exception {
-        Farm.run(List.of("kill", "-" + signal, Long.toString(pid)), Duration.ofSeconds(10));
+    /** SIGTERM, as dev/services.sh down sends; an idle agent exits at once. */
+    private static void stopAgent(long pid) throws Exception {
+        Farm.run(List.of("kill", Long.toString(pid)), Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the agent (pid " + pid + ") did not stop within 60 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static String startAgent() throws Exception {
+        long start = System.nanoTime();
+        Farm.run(List.of(Path.of(Farm.env("REPO", ".")).resolve("dev/services.sh").toString(), "up"), Duration.ofMinutes(6));
+        return String.format(Locale.ROOT, "agent started again and ready in %.1f s", (System.nanoTime() - start) / 1e9);
     }
 
     private void awaitNoBusyAgent() throws InterruptedException {
@@ -463,7 +480,7 @@ final class SubmitBench {
         throw new IllegalStateException("an agent is still busy after 2 minutes; T1 needs an idle farm");
     }
 
-    /** After the resume: every agent group has a member again, so later figures start from a working farm. */
+    /** After the restart: every agent group has a member again, so later figures start from a working farm. */
     private void awaitAgentGroups() throws Exception {
         List<String> groups = JobTopicWatcher.PLATFORM_SLUGS.stream().map(s -> "buildfarm-agents-" + s).toList();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -476,7 +493,7 @@ final class SubmitBench {
                 Thread.sleep(500);
             }
         }
-        System.out.println("submit: the agent's consumer groups were not all stable 60 s after the resume");
+        System.out.println("submit: the agent's consumer groups were not all stable 60 s after the restart");
     }
 
     private void awaitOutboxEmpty() throws Exception {
