@@ -264,11 +264,14 @@ final class LogBench {
                     count.setObject(1, buildId);
                     count.setString(2, PLATFORM);
                     while (!stop) {
+                        // Timed before the query: what it counts was committed before its snapshot, so the time
+                        // after it would make lines look stored later than they were (even after the watcher had them).
+                        long askedMicros = micros(Instant.now());
                         try (ResultSet rs = count.executeQuery()) {
                             rs.next();
                             long stored = rs.getLong(1);
                             synchronized (samples) {
-                                samples.add(new long[] {micros(Instant.now()), stored});
+                                samples.add(new long[] {askedMicros, stored});
                             }
                         }
                         Thread.sleep(SAMPLE_MILLIS);
