@@ -111,6 +111,7 @@ public final class Bench {
             }
         }
         diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
+        figures.sort(Report.BY_ID);
         String commit = Machine.gitCommit().orElse("unknown");
         Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
         Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));

@@ -26,6 +26,15 @@ record Report(String mode, Instant started, Duration took, String commit, String
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter READABLE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
+    /** T1…T9 in order, then the figures of other issues (#3, #4, …); the parts run in another order. */
+    static final java.util.Comparator<Figure> BY_ID = java.util.Comparator.comparingInt(Report::rank);
+
+    private static int rank(Figure f) {
+        java.util.regex.Matcher digits = java.util.regex.Pattern.compile("\\d+").matcher(f.id());
+        int n = digits.find() ? Integer.parseInt(digits.group()) : 999;
+        return f.id().startsWith("T") ? n : 1000 + n;
+    }
+
     String table() {
         StringBuilder out = new StringBuilder();
         out.append("| id | figure | result | target | met | conditions |\n");

@@ -72,6 +72,16 @@ class ReportTest {
     }
 
     @Test
+    void figuresSortByTheirIdWithOtherIssuesLast() {
+        List<Figure> figures = new java.util.ArrayList<>();
+        for (String id : List.of("#3", "T6", "T1", "#4", "T3/T4/T6", "T10", "T1")) {
+            figures.add(Figure.informational(id + " row", "", "").withId(id));
+        }
+        figures.sort(Report.BY_ID);
+        assertThat(figures).extracting(Figure::id).containsExactly("T1", "T1", "T3/T4/T6", "T6", "T10", "#3", "#4");
+    }
+
+    @Test
     void durationsReadAsMinutesAndSeconds() {
         assertThat(Report.minutes(Duration.ofSeconds(42))).isEqualTo("42 s");
         assertThat(Report.minutes(Duration.ofSeconds(301))).isEqualTo("5 min 01 s");
