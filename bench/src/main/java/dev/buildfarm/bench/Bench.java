@@ -59,6 +59,7 @@ public final class Bench {
         Instant started = Instant.now();
         long startNanos = System.nanoTime();
         Machine machine = Machine.current();
+        String commit = Machine.gitCommit().orElse("unknown");
         List<Figure> figures = new ArrayList<>();
         List<String> diagnosis = new ArrayList<>();
         List<String> steps = new ArrayList<>();
@@ -112,7 +113,6 @@ public final class Bench {
         }
         diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
         figures.sort(Report.BY_ID);
-        String commit = Machine.gitCommit().orElse("unknown");
         Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
         Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));
         System.out.println();

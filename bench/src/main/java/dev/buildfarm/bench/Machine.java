@@ -36,9 +36,10 @@ record Machine(int cores, String cpu, long memoryMiB, String kernel, String java
         }
     }
 
+    /** The commit measured, "-dirty" when tracked files differ from it. */
     static Optional<String> gitCommit() {
         try {
-            return Optional.of(Farm.run(List.of("git", "rev-parse", "--short", "HEAD"), Duration.ofSeconds(10)));
+            return Optional.of(Farm.run(List.of("git", "describe", "--always", "--dirty"), Duration.ofSeconds(10)));
         } catch (Exception e) {
             return Optional.empty();
         }
