@@ -60,6 +60,15 @@ final class Profiler {
         return summary;
     }
 
+    /** Ends the recording of a run that failed, so the service does not record on until it stops. */
+    void stopQuietly() {
+        try {
+            Farm.run(List.of("jcmd", Long.toString(pid), "JFR.stop", "name=" + name), Duration.ofSeconds(120));
+        } catch (Exception e) {
+            System.out.println("profile: could not stop the recording: " + e.getMessage());
+        }
+    }
+
     Path file() {
         return file;
     }

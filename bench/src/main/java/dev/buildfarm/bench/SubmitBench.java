@@ -129,11 +129,13 @@ final class SubmitBench {
         List<Figure> figures = new ArrayList<>();
         Set<String> benchBuilds = ConcurrentHashMap.newKeySet();
         awaitNoBusyAgent();
+        Profiler profiler = null;
+        boolean profiled = false;
         try (JobTopicWatcher jobs = new JobTopicWatcher(farm.kafka, topicPrefix)) {
             stopAgent(agentPid);
             try {
                 System.out.printf(Locale.ROOT, "submit: agent (pid %d) stopped; %d-platform builds, commit pinned%n", agentPid, PLATFORMS.size());
-                Profiler profiler = settings.profile() ? Profiler.start(controllerPid, "controller") : null;
+                profiler = settings.profile() ? Profiler.start(controllerPid, "controller") : null;
                 rss.phase("T1 load");
 
                 Load warm = closedLoop(stub, repo.url(), commit, "w", settings.warmup());
@@ -154,7 +156,7 @@ final class SubmitBench {
                 figures.add(new Figure("T1", "SubmitBuild accepted and durable, builds/s",
                         String.format(Locale.ROOT, "%,.0f builds/s (%,d answered OK in %.0f s; %,d of %,d found in PostgreSQL after; answer %s; %s)",
                                 perSecond, t1.okInWindow.get(), seconds, durable, t1.accepted.size(), t1Answers.millis(), t1.errorText()),
-                        "≥ 1,000/s", perSecond >= 1000 && durable == t1.accepted.size(),
+                        "≥ 1,000/s", perSecond >= 1000 && durable >= t1.accepted.size(),
                         String.format(Locale.ROOT, "%.0f s after a %.0f s warm-up; closed loop, %d calls in flight (async stub + semaphore), one HTTP/2 "
                                         + "connection; %d-platform spec, commit pinned, request_id set; agent stopped, relay running",
                                 seconds, settings.warmup().toNanos() / 1e9, settings.concurrency(), PLATFORMS.size()),
@@ -187,12 +189,16 @@ final class SubmitBench {
                 figures.add(t2Dispatch.figure("T2", "dispatch of T2's builds: every platform job on Kafka"));
 
                 if (profiler != null) {
+                    profiled = true;
                     FrameSummary summary = profiler.stop();
                     diagnosis.add("Controller profile during T1 + T2 (JFR, " + profiler.file() + "):");
                     summary.lines(12).forEach(line -> diagnosis.add("  " + line));
                 }
             } finally {
                 rss.phase("");
+                if (profiler != null && !profiled) {
+                    profiler.stopQuietly();
+                }
                 // From the database, not from the answers: a call that timed out may still have stored its build.
                 benchBuilds.addAll(buildsOfThisRun(false));
                 String cancelled = cancelAll(stub, buildsOfThisRun(true));
