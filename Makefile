@@ -1,6 +1,6 @@
 # buildfarm: the two commands are `make demo` and `make test` (see README.md).
 # Data, pids and logs of the local stack live under $BUILDFARM_STACK_DIR (default .stack/).
-.PHONY: demo test up down status build services bench
+.PHONY: demo test up down status build services bench bench-full
 
 demo:
 	dev/demo.sh
@@ -26,4 +26,7 @@ services:
 	dev/services.sh up
 
 bench:
-	dev/bench.sh
+	dev/bench.sh quick
+
+bench-full:
+	dev/bench.sh full

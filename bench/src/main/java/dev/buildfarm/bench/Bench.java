@@ -1,168 +1,198 @@
 package dev.buildfarm.bench;
 
-import dev.buildfarm.api.v1.Build;
-import dev.buildfarm.api.v1.BuildServiceGrpc;
-import dev.buildfarm.api.v1.BuildSpec;
-import dev.buildfarm.api.v1.GetBuildRequest;
-import dev.buildfarm.api.v1.GitSource;
-import dev.buildfarm.api.v1.SubmitBuildRequest;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Benchmarks on the running farm and the real stack (dev/bench.sh runs them with the farm up). Every
- * mode ends with one Markdown table: a row per figure, with its target and conditions.
+ * The benchmark suite, on the running farm and the real stack (dev/bench.sh starts what it needs).
+ * One run prints one table, every figure with its target, whether it was met and its conditions,
+ * and writes it to bench/results as Markdown and JSON.
  *
  * <pre>
- * Bench [build] [rounds] [cache|no-cache]   four-platform build wall time, buildfarm vs podman (default: 3 no-cache)
- * Bench logs                                log line latency and sustained lines/s of one build (LogBench)
- * Bench cancel                              cancel-to-stopped time of running builds (CancelBench)
- * Bench webhook                             push-to-queued latency and matching cost with 10,000 rules (WebhookBench)
- * Bench all [rounds] [cache|no-cache]       logs, cancel, webhook, then build
+ * Bench [quick|full] [--profile]   the suite: T1–T9 of issue 9, plus #4 cancel and #3 webhook figures
+ * Bench submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
  * </pre>
  *
- * The build figure: buildfarm (submit → index published) against `podman build --platform …
- * --manifest` + `podman manifest push` of the same Dockerfile and context to the same registry,
- * alternating rounds in one run so both see the same machine.
+ * Order: on an idle farm first (T3/T4/T6, T5, cancel, webhook), then the submit load with the agent
+ * stopped (T1, T2; T9 under load), then the podman comparisons (T7, T8), the longest and noisiest.
+ * --profile records the controller with JFR during T1 and T2 and summarises where the CPU went.
  */
 public final class Bench {
 
-    private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
+    /** Sizes of one mode. */
+    record Sizes(int lifecycleBuilds, int cancelRounds, int webhookPushes, int webhookPauseMillis,
+                 SubmitBench.Settings submit, int noCacheRounds, int cacheRounds) {
+    }
+
+    static Sizes quick(boolean profile) {
+        return new Sizes(8, 4, 20, 0,
+                new SubmitBench.Settings(Duration.ofSeconds(3), Duration.ofSeconds(15), 32, 500, Duration.ofSeconds(10), profile), 1, 1);
+    }
+
+    static Sizes full(boolean profile) {
+        // Sized to end within a 15-minute hold of the shared farm's lock on a busy two-core machine.
+        return new Sizes(30, 10, 50, 2000,
+                new SubmitBench.Settings(Duration.ofSeconds(10), Duration.ofSeconds(60), 32, 500, Duration.ofSeconds(60), profile), 3, 3);
+    }
 
     public static void main(String[] args) throws Exception {
-        String mode = "build";
         List<String> rest = new ArrayList<>(List.of(args));
-        // Backward compatible: "Bench 3 no-cache" is the build comparison.
-        if (!rest.isEmpty() && !rest.get(0).matches("\\d+")) {
-            mode = rest.remove(0);
-        }
+        boolean profile = rest.remove("--profile");
+        String mode = rest.isEmpty() ? "quick" : rest.get(0);
+        Sizes sizes = mode.equals("full") ? full(profile) : quick(profile);
+        List<String> parts = switch (mode) {
+            case "quick", "full" -> List.of("lifecycle", "logs", "cancel", "webhook", "submit", "build", "memory");
+            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory" -> List.of(mode);
+            default -> {
+                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory] [--profile]");
+                System.exit(2);
+                yield List.of();
+            }
+        };
+        Instant started = Instant.now();
+        long startNanos = System.nanoTime();
+        Machine machine = Machine.current();
+        String commit = Machine.gitCommit().orElse("unknown");
         List<Figure> figures = new ArrayList<>();
+        List<String> diagnosis = new ArrayList<>();
+        List<String> steps = new ArrayList<>();
+        Processes processes = Processes.fromEnvironment();
+        String services = servicesMeasured(processes);
+        System.out.println("services measured: " + services);
         boolean ok = true;
-        try (Farm farm = new Farm()) {
-            switch (mode) {
-                case "build" -> ok = measure("four-platform build", figures, () -> build(farm, rest));
-                case "logs" -> ok = measure("logs", figures, () -> new LogBench(farm).run());
-                case "cancel" -> ok = measure("cancel", figures, () -> new CancelBench(farm).run());
-                case "webhook" -> ok = measure("webhook", figures, () -> new WebhookBench(farm).run());
-                case "all" -> {
-                    ok &= measure("logs", figures, () -> new LogBench(farm).run());
-                    ok &= measure("cancel", figures, () -> new CancelBench(farm).run());
-                    ok &= measure("webhook", figures, () -> new WebhookBench(farm).run());
-                    ok &= measure("four-platform build", figures, () -> build(farm, rest));
+        try (Farm farm = new Farm(); RssSampler rss = new RssSampler(processes)) {
+            double controllerIdle = rss.now("controller");
+            double agentIdle = rss.now("agent");
+            for (String part : parts) {
+                long partStart = System.nanoTime();
+                switch (part) {
+                    case "lifecycle" -> {
+                        rss.phase("builds");
+                        ok &= measure("T3/T4/T6", "submit → claimed, → first log line, digest → index", figures,
+                                () -> new LifecycleBench(farm, sizes.lifecycleBuilds(), diagnosis).run());
+                    }
+                    case "logs" -> {
+                        rss.phase("builds");
+                        ok &= measure("T5", "log line latency and lines/s", figures, () -> new LogBench(farm, diagnosis).run());
+                    }
+                    case "cancel" -> {
+                        rss.phase("builds");
+                        ok &= measure("#4", "cancel-to-stopped", figures, () -> new CancelBench(farm, sizes.cancelRounds()).run());
+                    }
+                    case "webhook" -> {
+                        rss.phase("");
+                        ok &= measure("#3", "webhook push-to-queued", figures,
+                                () -> new WebhookBench(farm, sizes.webhookPushes(), sizes.webhookPauseMillis(), diagnosis).run());
+                    }
+                    case "submit" -> {
+                        rss.phase("");
+                        ok &= measure("T1/T2", "SubmitBuild throughput and latency", figures,
+                                () -> new SubmitBench(farm, processes, rss, sizes.submit(), diagnosis).run());
+                    }
+                    case "build" -> {
+                        rss.phase("builds");
+                        ok &= measure("T7/T8", "four-platform build vs podman", figures,
+                                () -> new BuildBench(farm, sizes.noCacheRounds(), sizes.cacheRounds()).run());
+                    }
+                    case "memory" -> {
+                        rss.phase("");
+                        figures.addAll(memory(rss, controllerIdle, agentIdle, processes, sizes.submit().profile()));
+                    }
+                    default -> throw new IllegalStateException(part);
                 }
-                default -> {
-                    System.err.println("usage: Bench [build] [rounds] [cache|no-cache] | logs | cancel | webhook | all [rounds] [cache|no-cache]");
-                    System.exit(2);
-                }
+                rss.phase("");
+                steps.add(String.format(Locale.ROOT, "%s %s", part, Report.minutes(Duration.ofNanos(System.nanoTime() - partStart))));
             }
         }
-        Figure.printTable(System.out, figures);
+        diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
+        figures.sort(Report.BY_ID);
+        Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
+        Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));
+        System.out.println();
+        System.out.print(report.markdown());
+        System.out.println();
+        System.out.println("written: " + written + " (and .json; latest.md, latest.json beside it)");
         // gRPC and Kafka threads must not keep exec:java waiting.
         System.exit(ok ? 0 : 1);
     }
 
-    /** Runs one benchmark; a failure becomes a row saying so, and the others still run. */
-    private static boolean measure(String name, List<Figure> figures, Callable<List<Figure>> benchmark) {
+    /** Runs one part; a failure becomes a row saying so, and the other parts still run. */
+    private static boolean measure(String id, String name, List<Figure> figures, Part part) {
         try {
-            figures.addAll(benchmark.call());
+            for (Figure f : part.run()) {
+                figures.add(f.id().isEmpty() ? f.withId(id) : f);
+            }
             return true;
         } catch (Exception e) {
             System.err.println(name + " failed:");
             e.printStackTrace();
-            figures.add(new Figure(name, "failed: " + e.getMessage(), "", false, ""));
+            figures.add(Figure.failed(id, name, String.valueOf(e.getMessage())));
             return false;
         }
     }
 
-    private static List<Figure> build(Farm farm, List<String> args) throws Exception {
-        int rounds = args.size() > 0 ? Integer.parseInt(args.get(0)) : 3;
-        boolean noCache = args.size() < 2 || !args.get(1).equals("cache");
-        String registry = farm.registry;
-        String gitUrl = Farm.env("BENCH_GIT_URL", "git://127.0.0.1:9418/examples.git");
-        Path context = Path.of(Farm.env("BENCH_CONTEXT", "examples/hello")).toAbsolutePath();
-
-        BuildServiceGrpc.BuildServiceBlockingStub builds = farm.builds();
-        List<Double> farmTimes = new ArrayList<>();
-        List<Double> podman = new ArrayList<>();
-        String mode = noCache ? "no cache" : "warm cache";
-        System.out.printf("four-platform build of %s (%s), %d rounds%n", context, mode, rounds);
-        for (int round = 1; round <= rounds; round++) {
-            farmTimes.add(farmBuild(builds, gitUrl, registry, noCache));
-            podman.add(podmanBuild(context, registry, noCache));
-            System.out.printf(Locale.ROOT, "round %d: buildfarm %.2f s, podman %.2f s%n",
-                    round, farmTimes.get(round - 1), podman.get(round - 1));
-        }
-        double f = median(farmTimes);
-        double p = median(podman);
-        return List.of(Figure.informational("four-platform build + publish",
-                String.format(Locale.ROOT, "buildfarm %.2f s, podman %.2f s, ratio %.2f", f, p, f / p),
-                String.format(Locale.ROOT, "%s, median of %d rounds, %s on %s, %s", mode, rounds, context.getFileName(),
-                        String.join(",", PLATFORMS), "one agent serving all four platforms (arm under QEMU)")));
+    private interface Part {
+        List<Figure> run() throws Exception;
     }
 
-    private static double farmBuild(BuildServiceGrpc.BuildServiceBlockingStub builds, String gitUrl, String registry,
-                                    boolean noCache) throws InterruptedException {
-        long start = System.nanoTime();
-        Build build = builds.submitBuild(SubmitBuildRequest.newBuilder()
-                .setRequestId("bench-" + UUID.randomUUID())
-                .setSpec(BuildSpec.newBuilder()
-                        .setSource(GitSource.newBuilder().setUrl(gitUrl).setRef("main"))
-                        .setDockerfileDirectory("hello")
-                        .addAllPlatforms(PLATFORMS)
-                        .setRepository(registry + "/bench/buildfarm-hello")
-                        .addTags("latest")
-                        .setNoCache(noCache))
-                .build());
-        while (true) {
-            Build now = builds.getBuild(GetBuildRequest.newBuilder().setName(build.getName()).build());
-            switch (now.getState()) {
-                case SUCCEEDED -> {
-                    return (System.nanoTime() - start) / 1e9;
-                }
-                case FAILED, CANCELLED -> throw new IllegalStateException(build.getName() + " " + now.getState() + ": " + now.getFailureReason());
-                default -> Thread.sleep(50);
+    /** T9 from the samples the other parts left, and each service's start-up as Quarkus logged it. */
+    private static List<Figure> memory(RssSampler rss, double controllerIdle, double agentIdle, Processes processes, boolean profiled) {
+        double controllerLoad = rss.peak("T1 load", "controller");
+        double agentBuilds = rss.peak("builds", "agent");
+        double controllerWorst = Math.max(controllerIdle, controllerLoad);
+        double agentWorst = Math.max(agentIdle, agentBuilds);
+        Figure t9 = new Figure("T9", "controller / agent RSS, idle and under load",
+                String.format(Locale.ROOT, "controller %s idle, %s peak under T1/T2 load; agent %s idle, %s peak while building "
+                                + "(T3–T8 builds)", mib(controllerIdle), mib(controllerLoad), mib(agentIdle), mib(agentBuilds)),
+                "≤ 512 MiB / ≤ 256 MiB", controllerWorst > 0 && agentWorst > 0 && controllerWorst <= 512 && agentWorst <= 256,
+                "VmRSS of the pids in $BUILDFARM_STACK_DIR/services, sampled every 200 ms; idle = before the first part; "
+                        + "dev/services.sh heaps: controller -Xmx384m, agent -Xmx192m; the agent is stopped under T1, "
+                        + "so its loaded figure is from the builds" + (profiled ? "; the controller had a JFR recording on during T1 (--profile)" : ""),
+                Map.of()).withValues(Figure.values("controller_idle_mib", controllerIdle, "controller_t1_peak_mib", controllerLoad,
+                "agent_idle_mib", agentIdle, "agent_builds_peak_mib", agentBuilds));
+        List<String> startups = new ArrayList<>();
+        for (String service : List.of("controller", "agent", "manifest-assembler")) {
+            startups.add(service + " " + startedIn(processes, service));
+        }
+        return List.of(t9, Figure.informational("service start-up (as Quarkus logs it)", String.join(", ", startups),
+                "the last \"started in\" of each service's log; the agent then probes its platforms").withId("#7"));
+    }
+
+    /** Which checkout's jars the figures are of, and which database: another checkout's farm would give other figures. */
+    private static String servicesMeasured(Processes processes) {
+        List<String> from = new ArrayList<>();
+        for (String service : List.of("controller", "agent", "manifest-assembler")) {
+            from.add(processes.checkoutOf(service).orElse("?"));
+        }
+        String database = Farm.env("PG_URL", "jdbc:postgresql://127.0.0.1:5432/buildfarm");
+        String jars = from.stream().distinct().count() == 1 ? "jars of " + from.get(0) : "jars of " + String.join(", ", from);
+        return jars + ", database " + database.substring(database.lastIndexOf('/') + 1);
+    }
+
+    private static String mib(double value) {
+        return value < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f MiB", value);
+    }
+
+    private static String startedIn(Processes processes, String service) {
+        Path log = processes.stackDir().resolve("logs").resolve(service + ".log");
+        try {
+            Matcher m = Pattern.compile("started in ([0-9.]+s)").matcher(Files.readString(log));
+            String last = "n/a";
+            while (m.find()) {
+                last = m.group(1);
             }
+            return last;
+        } catch (Exception e) {
+            return "n/a";
         }
-    }
-
-    private static double podmanBuild(Path context, String registry, boolean noCache) throws IOException, InterruptedException {
-        String manifest = "localhost/bench-hello:" + UUID.randomUUID().toString().substring(0, 8);
-        long start = System.nanoTime();
-        List<String> build = new ArrayList<>(List.of("podman", "build", "--quiet", "--tls-verify=false",
-                "--platform", String.join(",", PLATFORMS), "--manifest", manifest));
-        if (noCache) {
-            build.add("--no-cache");
-        }
-        build.add(context.toString());
-        run(build);
-        run(List.of("podman", "manifest", "push", "--all", "--quiet", "--tls-verify=false", manifest,
-                "docker://" + registry + "/bench/podman-hello:latest"));
-        double seconds = (System.nanoTime() - start) / 1e9;
-        run(List.of("podman", "manifest", "rm", manifest));
-        return seconds;
-    }
-
-    private static void run(List<String> command) throws IOException, InterruptedException {
-        Path log = Files.createTempFile("bench", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!process.waitFor(30, TimeUnit.MINUTES) || process.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
-        }
-        Files.delete(log);
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private Bench() {

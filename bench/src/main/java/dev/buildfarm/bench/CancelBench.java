@@ -31,10 +31,11 @@ final class CancelBench {
     private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64");
 
     private final Farm farm;
-    private final int rounds = Farm.envInt("BENCH_CANCEL_ROUNDS", 10);
+    private final int rounds;
 
-    CancelBench(Farm farm) {
+    CancelBench(Farm farm, int rounds) {
         this.farm = farm;
+        this.rounds = rounds;
     }
 
     private record Round(String platform, double stoppedMillis, double goneMillis, double cancelRpcMillis) {
@@ -64,11 +65,11 @@ final class CancelBench {
             System.out.printf(Locale.ROOT, "cancel: %s: %s%n", platform, p.millis());
         }
         System.out.printf(Locale.ROOT, "cancel: container no longer running after: %s%n", stopped.millis());
-        return List.of(new Figure("cancel-to-stopped (CancelBuild sent → RUN container gone)",
+        return List.of(new Figure("#4", "cancel-to-stopped (CancelBuild sent → RUN container gone)",
                 gone.millis() + String.format(Locale.ROOT, " (n=%d)", gone.count()), "p99 ≤ 5 s", gone.p99() <= 5_000,
                 String.format(Locale.ROOT, "%d builds one at a time, alternating %s (native) and %s (QEMU); cancelled once "
                         + "\"started\" is in the log and the `sleep 600` container runs; polled with docker ps; agent heartbeat 2 s",
-                        results.size(), PLATFORMS.get(0), PLATFORMS.get(1))));
+                        results.size(), PLATFORMS.get(0), PLATFORMS.get(1)), Map.of()).withValues(gone.millisValues("")));
     }
 
     private Round round(Farm.GitRepo repo, String platform) throws Exception {

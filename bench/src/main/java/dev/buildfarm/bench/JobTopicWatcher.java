@@ -2,6 +2,7 @@ package dev.buildfarm.bench;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -24,12 +25,14 @@ final class JobTopicWatcher implements AutoCloseable {
 
     static final List<String> PLATFORM_SLUGS = List.of("linux-amd64", "linux-arm64", "linux-arm-v7", "linux-arm-v6");
 
-    /** One job record as seen: System.nanoTime() when poll returned it, and its Kafka timestamp (ms). */
-    record Seen(String topic, long receivedNanos, long recordTimestampMillis) {
+    /** One job record as seen: where it is, System.nanoTime() when poll returned it, and its Kafka timestamp (ms). */
+    record Seen(String key, TopicPartition partition, long offset, long receivedNanos, long recordTimestampMillis) {
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, List<Seen>> byKey = new ConcurrentHashMap<>();
+    private final List<Seen> all = new ArrayList<>();
+    private final Map<TopicPartition, Long> startPositions = new HashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Throwable failure;
@@ -51,7 +54,7 @@ final class JobTopicWatcher implements AutoCloseable {
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         // Resolve the end offsets now, so nothing sent after this constructor returns is missed.
-        partitions.forEach(p -> consumer.position(p, Duration.ofSeconds(30)));
+        partitions.forEach(p -> startPositions.put(p, consumer.position(p, Duration.ofSeconds(30))));
         thread = new Thread(this::loop, "job-topic-watcher");
         thread.setDaemon(true);
         thread.start();
@@ -63,9 +66,13 @@ final class JobTopicWatcher implements AutoCloseable {
                 var records = consumer.poll(Duration.ofMillis(200));
                 long now = System.nanoTime();
                 for (ConsumerRecord<String, byte[]> record : records) {
+                    Seen seen = new Seen(record.key(), new TopicPartition(record.topic(), record.partition()), record.offset(),
+                            now, record.timestamp());
+                    synchronized (all) {
+                        all.add(seen);
+                    }
                     if (record.key() != null) {
-                        byKey.computeIfAbsent(record.key(), k -> new CopyOnWriteArrayList<>())
-                                .add(new Seen(record.topic(), now, record.timestamp()));
+                        byKey.computeIfAbsent(record.key(), k -> new CopyOnWriteArrayList<>()).add(seen);
                     }
                 }
                 if (!records.isEmpty()) {
@@ -103,6 +110,18 @@ final class JobTopicWatcher implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no " + count + " job record(s) keyed " + key + " on Kafka within " + limit);
+    }
+
+    /** Every record seen so far, in the order they arrived. */
+    List<Seen> all() {
+        synchronized (all) {
+            return new ArrayList<>(all);
+        }
+    }
+
+    /** Where each partition's end was when this watcher started: records from there on are seen. */
+    Map<TopicPartition, Long> startPositions() {
+        return Map.copyOf(startPositions);
     }
 
     @Override

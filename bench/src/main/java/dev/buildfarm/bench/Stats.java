@@ -1,8 +1,10 @@
 package dev.buildfarm.bench;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Percentiles by nearest rank: p99 of 50 samples is the largest, of 100,000 the 99,000th. */
 final class Stats {
@@ -53,6 +55,16 @@ final class Stats {
     /** "p50 12.3 ms, p99 45.6 ms, max 78.9 ms" for values in milliseconds. */
     String millis() {
         return String.format(Locale.ROOT, "p50 %s, p99 %s, max %s", ms(p50()), ms(p99()), ms(max()));
+    }
+
+    /** n, p50, p99 and max under names that start with the prefix ("t2_" → t2_n, t2_p50_ms…), for the JSON. */
+    Map<String, Double> millisValues(String prefix) {
+        Map<String, Double> values = new LinkedHashMap<>();
+        values.put(prefix + "n", (double) count());
+        values.put(prefix + "p50_ms", p50());
+        values.put(prefix + "p99_ms", p99());
+        values.put(prefix + "max_ms", max());
+        return values;
     }
 
     static String ms(double millis) {

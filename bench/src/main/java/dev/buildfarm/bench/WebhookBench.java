@@ -54,17 +54,22 @@ final class WebhookBench {
 
     private final Farm farm;
     private final int ruleCount = Farm.envInt("BENCH_WEBHOOK_RULES", 10_000);
-    private final int pushes = Farm.envInt("BENCH_WEBHOOK_PUSHES", 50);
+    private final int pushes;
     private final int createThreads = Farm.envInt("BENCH_WEBHOOK_CREATE_THREADS", 8);
     /** Pause before each push of the second, agents-idle series; 0 skips that series. */
-    private final int pauseMillis = Farm.envInt("BENCH_WEBHOOK_PAUSE_MS", 3000);
+    private final int pauseMillis;
     private final String topicPrefix = Farm.env("BENCH_TOPIC_PREFIX", "buildfarm.");
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
     private final String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
 
-    WebhookBench(Farm farm) {
+    private final List<String> diagnosis;
+
+    WebhookBench(Farm farm, int pushes, int pauseMillis, List<String> diagnosis) {
+        this.diagnosis = diagnosis;
         this.farm = farm;
+        this.pushes = pushes;
+        this.pauseMillis = pauseMillis;
     }
 
     private record Answer(int status, JsonNode body, long sentNanos, long answeredNanos) {
@@ -109,12 +114,13 @@ final class WebhookBench {
                     Stats.ms(cold.millis()), String.format(Locale.ROOT, "%,d rules, one push", ruleCount)));
 
             Stats noMatch = Stats.of(noMatchPushes(big, mainCommit, "no-match"));
-            figures.add(new Figure(String.format(Locale.ROOT, "webhook answer, push matching none of %,d rules", ruleCount),
+            figures.add(new Figure("#3", String.format(Locale.ROOT, "webhook answer, push matching none of %,d rules", ruleCount),
                     noMatch.millis() + String.format(Locale.ROOT, " (n=%d); 1-rule baseline %s; matching cost ≈ %s at p50",
                             noMatch.count(), baseline.millis(), Stats.ms(noMatch.p50() - baseline.p50())),
                     "p99 ≤ 50 ms", noMatch.p99() <= 50,
                     String.format(Locale.ROOT, "signed GitHub push, HTTP/1.1 keep-alive, sequential; POST sent → 200 answer; "
-                            + "%,d regex rules (%,d `feature-(?<n>\\d+)-x<i>` + `release-(?<imageTag>\\w*)`)", ruleCount, ruleCount - 1)));
+                            + "%,d regex rules (%,d `feature-(?<n>\\d+)-x<i>` + `release-(?<imageTag>\\w*)`)", ruleCount, ruleCount - 1),
+                    Map.of()).withValues(noMatch.millisValues("")));
 
             figures.addAll(matchingPushes(big, git, jobs, 0));
             if (pauseMillis > 0) {
@@ -184,13 +190,15 @@ final class WebhookBench {
         System.out.printf(Locale.ROOT, "webhook: %d matching pushes%s: POST → job record's Kafka timestamp (producer, ms resolution) %s%n",
                 pushes, series, Stats.of(byRecordTime).millis());
         System.out.printf(Locale.ROOT, "webhook: %d matching pushes%s: POST → job received from Kafka %s%n", pushes, series, q.millis());
+        diagnosis.add(String.format(Locale.ROOT, "#3 push-to-queued%s split: POST → 202 answer %s; 202 answer → job received from Kafka %s.",
+                series, a.millis(), Stats.of(answerToQueued).millis()));
         String conditions = String.format(Locale.ROOT, "%,d rules on one source, 1 matching (`release-(?<imageTag>\\w*)`, %s only); "
                 + "signed GitHub push of release-v<i> at a new commit each, sequential; job seen by a plain KafkaConsumer "
                 + "(fetch.max.wait 100 ms) on buildfarm.jobs.*; build cancelled after each%s", ruleCount, PLATFORM,
                 pause > 0 ? "; " + pause + " ms pause before each push, so the agent is idle" : "; back to back (the agent claims and cancels the previous build meanwhile)");
-        return List.of(new Figure("push-to-queued (POST sent → every platform job on Kafka)" + series,
+        return List.of(new Figure("#3", "push-to-queued (POST sent → every platform job on Kafka)" + series,
                 q.millis() + String.format(Locale.ROOT, " (n=%d; 202 answer %s)", q.count(), a.millis()),
-                "p99 ≤ 50 ms", q.p99() <= 50, conditions));
+                "p99 ≤ 50 ms", q.p99() <= 50, conditions, Map.of()).withValues(q.millisValues("")));
     }
 
     // ---- the farm's API
