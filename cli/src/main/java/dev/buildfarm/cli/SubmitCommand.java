@@ -6,6 +6,7 @@ import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.PlatformBuild;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import java.io.PrintWriter;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -75,7 +76,7 @@ final class SubmitCommand implements Callable<Integer> {
   String requestId;
 
   @Option(names = "--wait",
-      description = "Follow the build until it ends; exit 0 only if it SUCCEEDED.")
+      description = "Wait for the build to end, printing each state change; exit 0 only if it SUCCEEDED.")
   boolean waitForEnd;
 
   /** The request these arguments describe; a usage error (exit 2) when they are inconsistent. */
@@ -114,33 +115,48 @@ final class SubmitCommand implements Callable<Integer> {
     return SubmitBuildRequest.newBuilder().setRequestId(id).setSpec(buildSpec).build();
   }
 
+  @Option(names = {"-f", "--follow"},
+      description = "Show a live status per platform and the logs until the build ends; exit 0 only if it SUCCEEDED.")
+  boolean follow;
+
   @Override
   public Integer call() throws InterruptedException {
     SubmitBuildRequest request = request();
-    PrintWriter out = spec.commandLine().getOut();
     try (BuildfarmClient client = main.client()) {
-      Build build = client.submit(request);
-      if (!waitForEnd) {
-        if (main.json()) {
-          Printer.json(out, build);
-        } else {
-          out.println(build.getName());
-        }
-        out.flush();
-        return 0;
-      }
-      // In json mode progress goes to stderr, so stdout stays one parseable document.
-      PrintWriter progress = main.json() ? spec.commandLine().getErr() : out;
-      progress.println(build.getName());
-      build = follow(client, build, progress);
+      return afterSubmit(main, spec, client, client.submit(request), waitForEnd, follow);
+    }
+  }
+
+  /**
+   * What every submitting command prints: the build's name (or JSON), or with --wait/--follow its
+   * progress and then its end, as the exit code (0 only when it SUCCEEDED).
+   */
+  static int afterSubmit(Main main, CommandSpec spec, BuildfarmClient client, Build build,
+                         boolean waitForEnd, boolean follow) throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!waitForEnd && !follow) {
       if (main.json()) {
         Printer.json(out, build);
-      } else if (build.getState() == Build.State.SUCCEEDED) {
-        out.println("index digest: " + build.getIndexDigest());
+      } else {
+        out.println(build.getName());
       }
       out.flush();
-      return build.getState() == Build.State.SUCCEEDED ? 0 : Main.EXIT_BUILD_NOT_SUCCEEDED;
+      return 0;
     }
+    // In json mode progress goes to stderr, so stdout stays one parseable document.
+    PrintWriter progress = main.json() ? spec.commandLine().getErr() : out;
+    progress.println(build.getName());
+    progress.flush();
+    build = follow
+        ? new Follower(client, progress, main.liveStatus(), true, Clock.systemUTC()).follow(build)
+        : follow(client, build, progress);
+    if (main.json()) {
+      Printer.json(out, build);
+    } else if (build.getState() == Build.State.SUCCEEDED) {
+      out.println("index digest: " + build.getIndexDigest());
+    }
+    out.flush();
+    return build.getState() == Build.State.SUCCEEDED ? 0 : Main.EXIT_BUILD_NOT_SUCCEEDED;
   }
 
   /** Polls until the build ends, printing a line for every change of the build or a platform. */
