@@ -3,6 +3,10 @@ package dev.buildfarm.controller.api;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildEvent;
 import dev.buildfarm.api.v1.CancelBuildRequest;
+import dev.buildfarm.api.v1.Context;
+import dev.buildfarm.api.v1.ContextChunk;
+import dev.buildfarm.controller.context.ContextStore;
+import dev.buildfarm.controller.context.ContextUpload;
 import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.WatchBuildsRequest;
@@ -63,6 +67,14 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
 
     @Inject
     AgentRegistry agents;
+
+    @Inject
+    ContextStore contexts;
+
+    @Override
+    public StreamObserver<ContextChunk> uploadContext(StreamObserver<Context> observer) {
+        return new ContextUpload(contexts, observer);
+    }
 
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {

@@ -3,6 +3,7 @@ package dev.buildfarm.controller.build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.context.ContextStore;
 import dev.buildfarm.controller.source.GitRefResolver;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -24,6 +25,9 @@ public class BuildSubmission {
     @Inject
     GitRefResolver refs;
 
+    @Inject
+    ContextStore contexts;
+
     @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
     boolean allowFileUrls;
 
@@ -41,9 +45,18 @@ public class BuildSubmission {
                 return sameRequest(earlier.get(), spec);
             }
         }
-        String commit = spec.getSource().getCommit().isEmpty()
-                ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
-                : spec.getSource().getCommit();
+        String commit;
+        if (!spec.getContextDigest().isEmpty()) {
+            if (contexts.find(spec.getContextDigest()).isEmpty()) {
+                throw ApiError.failedPrecondition("CONTEXT_NOT_FOUND", "spec.context_digest",
+                        "no context " + spec.getContextDigest() + " was uploaded; upload it with UploadContext first");
+            }
+            commit = ""; // an uploaded context has no commit
+        } else {
+            commit = spec.getSource().getCommit().isEmpty()
+                    ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
+                    : spec.getSource().getCommit();
+        }
         BuildEntity build;
         try {
             build = store.create(requestId, spec, commit, trigger);
