@@ -3,6 +3,7 @@ package dev.buildfarm.common;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 
 /**
  * The rules an entry of an uploaded build context must follow, so that extracting it can only
@@ -14,6 +15,28 @@ public final class ContextEntries {
     public enum Kind { FILE, DIRECTORY, SYMLINK, HARDLINK, OTHER }
 
     private ContextEntries() {
+    }
+
+    /** Why a tar entry is refused, or empty when it is fine. */
+    public static Optional<String> problem(TarArchiveEntry entry) {
+        return problem(entry.getName(), kind(entry), entry.getLinkName());
+    }
+
+    public static Kind kind(TarArchiveEntry entry) {
+        // Checked first: commons-compress counts any non-directory without a trailing '/' as a file.
+        if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
+            return Kind.OTHER;
+        }
+        if (entry.isSymbolicLink()) {
+            return Kind.SYMLINK;
+        }
+        if (entry.isLink()) {
+            return Kind.HARDLINK;
+        }
+        if (entry.isDirectory()) {
+            return Kind.DIRECTORY;
+        }
+        return entry.isFile() ? Kind.FILE : Kind.OTHER;
     }
 
     /**

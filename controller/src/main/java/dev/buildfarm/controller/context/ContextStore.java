@@ -141,7 +141,7 @@ public class ContextStore {
             TarArchiveEntry entry;
             while ((entry = nextEntry(entries)) != null) {
                 count++;
-                Optional<String> problem = ContextEntries.problem(entry.getName(), kind(entry), entry.getLinkName());
+                Optional<String> problem = ContextEntries.problem(entry);
                 if (problem.isPresent()) {
                     throw ApiError.invalid("data", "entry '" + entry.getName() + "' " + problem.get());
                 }
@@ -159,23 +159,6 @@ public class ContextStore {
         } catch (IOException | IllegalArgumentException e) {
             throw ApiError.invalid("data", "is not a valid tar stream: " + e.getMessage());
         }
-    }
-
-    static ContextEntries.Kind kind(TarArchiveEntry entry) {
-        // Checked first: commons-compress counts any non-directory without a trailing '/' as a file.
-        if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
-            return ContextEntries.Kind.OTHER;
-        }
-        if (entry.isSymbolicLink()) {
-            return ContextEntries.Kind.SYMLINK;
-        }
-        if (entry.isLink()) {
-            return ContextEntries.Kind.HARDLINK;
-        }
-        if (entry.isDirectory()) {
-            return ContextEntries.Kind.DIRECTORY;
-        }
-        return entry.isFile() ? ContextEntries.Kind.FILE : ContextEntries.Kind.OTHER;
     }
 
     private static void deleteQuietly(Path file) {
