@@ -249,7 +249,7 @@ EOF
   # buildfarm for the running farm, buildfarm_test (or $BUILDFARM_TEST_DB) for the controller's own
   # tests. (CREATE DATABASE cannot run inside DO, hence the count.)
   local db
-  for db in buildfarm buildfarm_test ${BUILDFARM_TEST_DB:-}; do
+  for db in buildfarm "$PG_DB" buildfarm_test ${BUILDFARM_TEST_DB:-}; do
     [[ "$(as_pg "${psql[@]}" -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" == 1 ]] \
       || as_pg "${psql[@]}" -c "CREATE DATABASE $db OWNER $PG_USER"
   done

@@ -78,9 +78,12 @@ final class Follower {
       logContext.cancel(null);
     }
     synchronized (this) {
-      clearStatus();
-      for (PlatformBuild p : current.getPlatformBuildsList()) {
-        out.println(statusLine(p));
+      // The live block is redrawn once more, for good, below the last log line; plain mode has
+      // already printed every change.
+      if (live) {
+        clearStatus();
+        drawStatus();
+        drawnLines = 0;
       }
       out.println(Printer.buildLine(current));
       out.flush();

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     version = "buildfarm 0.1.0",
     description = "Submit multi-arch container builds to a buildfarm controller and follow them.",
     subcommands = {
-      SubmitCommand.class, StatusCommand.class, LogsCommand.class,
+      BuildCommand.class, SubmitCommand.class, StatusCommand.class, LogsCommand.class,
       CancelCommand.class, ListCommand.class, AgentsCommand.class, RulesCommand.class,
       ReposCommand.class, CompletionCommand.class
     },

@@ -62,6 +62,9 @@ final class Printer {
     BuildSpec spec = b.getSpec();
     GitSource src = spec.getSource();
     String revision = src.getCommit().isEmpty() ? src.getRef() : src.getCommit();
+    if (!spec.getContextDigest().isEmpty()) {
+      out.println("  context  " + spec.getContextDigest() + " (uploaded)");
+    }
     if (!src.getUrl().isEmpty()) {
       out.println("  source   " + src.getUrl() + " @ " + revision
           + (b.getCommit().isEmpty() ? "" : " (commit " + b.getCommit() + ")"));
@@ -136,6 +139,13 @@ final class Printer {
         : p.hasCreateTime() ? instant(p.getCreateTime()) : end;
     Duration d = Duration.between(start, end);
     return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  static String bytes(long n) {
+    if (n < 1024) {
+      return n + " B";
+    }
+    return n < 1024 * 1024 ? String.format("%.1f KiB", n / 1024.0) : String.format("%.1f MiB", n / (1024.0 * 1024));
   }
 
   static String duration(Duration d) {
