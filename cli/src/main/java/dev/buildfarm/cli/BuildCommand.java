@@ -8,12 +8,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,24 +36,7 @@ final class BuildCommand implements Callable<Integer> {
       description = "Dockerfile name inside DIR (default: Dockerfile).")
   String file;
 
-  @Option(names = "--platform", required = true, split = "\\s*,\\s*", splitSynopsisLabel = ",", paramLabel = "PLATFORM",
-      description = "Target platform, e.g. linux/amd64; repeat or comma-separate.")
-  List<String> platforms;
-
-  @Option(names = {"-t", "--tag"}, required = true, paramLabel = "REPO:TAG", converter = ImageRef.Converter.class,
-      description = "Image to publish as REPO:TAG; repeat for more tags of the same repository.")
-  List<ImageRef> images;
-
-  @Option(names = "--build-arg", paramLabel = "KEY=VALUE", converter = BuildArg.Converter.class,
-      description = "Build argument; repeatable.")
-  List<BuildArg> buildArgs = List.of();
-
-  @Option(names = "--no-cache", description = "Pull base images fresh and use no layer cache.")
-  boolean noCache;
-
-  @Option(names = "--request-id", paramLabel = "ID",
-      description = "Idempotency key: the same id again answers the same build (default: random).")
-  String requestId;
+  @Mixin TargetOptions target;
 
   @Option(names = "--follow",
       description = "Show a live status per platform and the logs until the build ends; exit 0 only if it SUCCEEDED.")
@@ -74,10 +54,6 @@ final class BuildCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(),
           "--file '" + file + "': no such file in " + directory + " (a name inside DIR, without '/')");
     }
-    String repository = images.get(0).repository();
-    if (images.stream().anyMatch(i -> !i.repository().equals(repository))) {
-      throw new ParameterException(spec.commandLine(), "all -t values must name the same repository");
-    }
     // With --output json, stdout stays one JSON document; progress goes to stderr.
     PrintWriter progress = main.json() ? spec.commandLine().getErr() : spec.commandLine().getOut();
     try (BuildfarmClient client = main.client()) {
@@ -92,19 +68,12 @@ final class BuildCommand implements Callable<Integer> {
           seconds, Printer.bytes((long) (context.getSizeBytes() / Math.max(seconds, 0.001))));
       progress.flush();
 
-      Map<String, String> args = new LinkedHashMap<>();
-      buildArgs.forEach(a -> args.put(a.key(), a.value()));
-      BuildSpec buildSpec = BuildSpec.newBuilder()
-          .setContextDigest(context.getDigest())
-          .setDockerfileName(file)
-          .addAllPlatforms(platforms.stream().map(String::strip).filter(p -> !p.isEmpty()).toList())
-          .setRepository(repository)
-          .addAllTags(images.stream().map(ImageRef::tag).distinct().toList())
-          .putAllBuildArgs(args)
-          .setNoCache(noCache)
+      BuildSpec buildSpec = target.fill(BuildSpec.newBuilder()
+              .setContextDigest(context.getDigest())
+              .setDockerfileName(file))
           .build();
       Build build = client.submit(SubmitBuildRequest.newBuilder()
-          .setRequestId(requestId != null ? requestId : UUID.randomUUID().toString())
+          .setRequestId(target.requestId())
           .setSpec(buildSpec)
           .build());
       return SubmitCommand.afterSubmit(main, spec, client, build, waitForEnd, follow);
