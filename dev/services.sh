@@ -75,7 +75,7 @@ case "${1:-}" in
     start manifest-assembler -Xmx256m
     start controller -Xmx384m \
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
-      -Dbuildfarm.sources.allow-file-urls=true
+      -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts"
     wait_ready manifest-assembler
     wait_ready controller
     start agent -Xmx192m -Dkafka.bootstrap.servers="$KAFKA" \

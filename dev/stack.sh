@@ -79,7 +79,8 @@ stop_pid() {
 # ---------------------------------------------------------------- install
 
 cmd_install() {
-  local want=(docker.io qemu-user-static docker-registry postgresql git jq curl ca-certificates)
+  # chromium + chromium-driver: the dashboard tests drive a real headless browser.
+  local want=(docker.io qemu-user-static docker-registry postgresql git jq curl ca-certificates chromium chromium-driver)
   command -v java >/dev/null || want+=(openjdk-17-jdk-headless)  # mvnw and Kafka need a JDK
   local missing=() p update='' have foreign
   # (No `cmd | grep -q` here: with pipefail, grep's early exit can SIGPIPE cmd and fail the test.)

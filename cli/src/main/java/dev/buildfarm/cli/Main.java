@@ -18,11 +18,19 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "buildfarm 0.1.0",
     description = "Submit multi-arch container builds to a buildfarm controller and follow them.",
-    subcommands = {SubmitCommand.class, GetCommand.class, ListCommand.class},
+    subcommands = {
+      BuildCommand.class, SubmitCommand.class, StatusCommand.class, LogsCommand.class,
+      CancelCommand.class, ListCommand.class, AgentsCommand.class, RulesCommand.class,
+      ReposCommand.class, CompletionCommand.class
+    },
     footer = {
       "",
+      "Endpoint and token: --endpoint/--token, else $BUILDFARM_ENDPOINT/$BUILDFARM_TOKEN, else the",
+      "config file ($BUILDFARM_CONFIG or ~/.config/buildfarm/config: lines 'endpoint = HOST:PORT'",
+      "and 'token = TOKEN'), else 127.0.0.1:8080 without a token.",
+      "",
       "Exit codes:",
-      "  0  ok (submit --wait: the build SUCCEEDED)",
+      "  0  ok (with --follow/--wait: the build SUCCEEDED)",
       "  1  the build FAILED or was CANCELLED",
       "  2  usage error",
       "  3  the controller answered with an error",
@@ -32,19 +40,29 @@ public final class Main implements Callable<Integer> {
 
   // picocli already uses 0 (ok), 1 (uncaught exception) and 2 (usage error).
   static final int EXIT_BUILD_NOT_SUCCEEDED = 1;
+  static final int EXIT_USAGE = 2;
   static final int EXIT_RPC_ERROR = 3;
   static final int EXIT_UNREACHABLE = 4;
 
   enum Output { text, json }
 
+  enum Progress { auto, tty, plain }
+
   // INHERIT: accepted before or after the subcommand name; the value lands in this field either way.
+  // Defaults come from the environment and the config file (see Defaults).
   @Option(
       names = "--endpoint",
       scope = ScopeType.INHERIT,
-      defaultValue = "${env:BUILDFARM_ENDPOINT:-127.0.0.1:8080}",
       paramLabel = "HOST:PORT",
-      description = "Controller gRPC endpoint (plaintext). Default: $BUILDFARM_ENDPOINT or 127.0.0.1:8080.")
+      description = "Controller gRPC endpoint (plaintext). Default: $BUILDFARM_ENDPOINT, the config file, or 127.0.0.1:8080.")
   String endpoint;
+
+  @Option(
+      names = "--token",
+      scope = ScopeType.INHERIT,
+      paramLabel = "TOKEN",
+      description = "Sent as 'authorization: Bearer TOKEN'. Default: $BUILDFARM_TOKEN or the config file.")
+  String token;
 
   @Option(
       names = "--output",
@@ -54,9 +72,23 @@ public final class Main implements Callable<Integer> {
       description = "Output format (default: text). json prints the API messages as JSON.")
   Output output;
 
+  @Option(
+      names = "--progress",
+      scope = ScopeType.INHERIT,
+      defaultValue = "auto",
+      paramLabel = "auto|tty|plain",
+      description = "How --follow shows status: a live line (tty), a line per change (plain), "
+          + "or tty when the terminal is interactive (auto, the default).")
+  Progress progress;
+
   @Spec CommandSpec spec;
 
+  // Held so the setting is not garbage-collected with the logger.
+  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
   public static void main(String[] args) {
+    // grpc logs resolver and transport failures with stack traces; the CLI reports them as one line.
+    GRPC_LOG.setLevel(java.util.logging.Level.OFF);
     System.exit(newCommandLine().execute(args));
   }
 
@@ -65,6 +97,7 @@ public final class Main implements Callable<Integer> {
     Main main = new Main();
     CommandLine cl = new CommandLine(main);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setDefaultValueProvider(new Defaults(System.getenv()));
     cl.setExecutionExceptionHandler(main::handleExecutionException);
     cl.setParameterExceptionHandler(Main::handleParameterException);
     return cl;
@@ -81,37 +114,82 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "Missing required subcommand (submit, get, list)");
+    throw new ParameterException(spec.commandLine(),
+        "Missing required subcommand (build, submit, status, logs, cancel, list, agents, rules, repos, completion)");
   }
 
   BuildfarmClient client() {
-    return new BuildfarmClient(endpoint);
+    try {
+      return new BuildfarmClient(endpoint, token);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--endpoint '" + endpoint + "': " + e.getMessage());
+    }
   }
 
   boolean json() {
     return output == Output.json;
   }
 
-  /** A gRPC failure is an expected outcome for a CLI: one line, no stack trace, a distinct code. */
-  private int handleExecutionException(Exception ex, CommandLine cl, ParseResult parsed)
-      throws Exception {
+  /** Whether --follow redraws one live status line: only on an interactive terminal. */
+  boolean liveStatus() {
+    return switch (progress) {
+      case tty -> true;
+      case plain -> false;
+      case auto -> System.console() != null && System.getenv("TERM") != null
+          && !"dumb".equals(System.getenv("TERM"));
+    };
+  }
+
+  /**
+   * Expected failures are one line and a distinct exit code, never a stack trace: a gRPC status, a
+   * usage error found while running (a missing directory), or a problem with local files.
+   */
+  private int handleExecutionException(Exception ex, CommandLine cl, ParseResult parsed) {
+    if (ex instanceof ParameterException pe) {
+      return handleParameterException(pe, parsed.originalArgs().toArray(String[]::new));
+    }
+    if (ex instanceof UserError ue) {
+      return fail(cl, "error: " + ue.getMessage(), ue.exitCode);
+    }
     if (!(ex instanceof StatusRuntimeException sre)) {
-      throw ex; // a bug: let picocli print the stack trace (exit 1)
+      if (System.getenv("BUILDFARM_DEBUG") != null) {
+        ex.printStackTrace(cl.getErr());
+      }
+      String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+      return fail(cl, "error: " + message, 1);
     }
     Status status = sre.getStatus();
+    if (status.getCode() == Status.Code.UNAVAILABLE) {
+      // grpc's own description ("io exception") says less than the socket error under it.
+      Throwable root = status.getCause();
+      while (root != null && root.getCause() != null) {
+        root = root.getCause();
+      }
+      String why = root != null && root.getMessage() != null ? root.getMessage()
+          : status.getDescription() == null ? "" : status.getDescription();
+      return fail(cl, "error: UNAVAILABLE: cannot reach the controller at " + endpoint + " (" + why
+          + "); set --endpoint, BUILDFARM_ENDPOINT or the config file", EXIT_UNREACHABLE);
+    }
     String message = status.getDescription();
     if (message == null && status.getCause() != null) {
       message = status.getCause().getMessage();
     }
-    String line = "error: " + status.getCode() + ": " + (message == null ? "" : message);
-    if (status.getCode() == Status.Code.UNAVAILABLE) {
-      cl.getErr().println(line + " (is the controller reachable at " + endpoint
-          + "? set --endpoint or BUILDFARM_ENDPOINT)");
-      cl.getErr().flush();
-      return EXIT_UNREACHABLE;
-    }
+    return fail(cl, "error: " + status.getCode() + ": " + (message == null ? "" : message), EXIT_RPC_ERROR);
+  }
+
+  private static int fail(CommandLine cl, String line, int code) {
     cl.getErr().println(line);
     cl.getErr().flush();
-    return EXIT_RPC_ERROR;
+    return code;
+  }
+
+  /** A failure the user can fix, with the exit code it maps to. */
+  static final class UserError extends RuntimeException {
+    final int exitCode;
+
+    UserError(String message, int exitCode) {
+      super(message);
+      this.exitCode = exitCode;
+    }
   }
 }

@@ -6,17 +6,16 @@ import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.PlatformBuild;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import java.io.PrintWriter;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -54,93 +53,70 @@ final class SubmitCommand implements Callable<Integer> {
       description = "Dockerfile name inside the context (default: Dockerfile).")
   String file;
 
-  @Option(names = "--platform", required = true, split = "\\s*,\\s*", splitSynopsisLabel = ",", paramLabel = "PLATFORM",
-      description = "Target platform, e.g. linux/amd64; repeat or comma-separate.")
-  List<String> platforms;
-
-  @Option(names = {"-t", "--tag"}, required = true, paramLabel = "REPO:TAG",
-      converter = ImageRef.Converter.class,
-      description = "Image to publish as REPO:TAG; repeat for more tags of the same repository.")
-  List<ImageRef> images;
-
-  @Option(names = "--build-arg", paramLabel = "KEY=VALUE", converter = BuildArg.Converter.class,
-      description = "Build argument; repeatable.")
-  List<BuildArg> buildArgs = List.of();
-
-  @Option(names = "--no-cache", description = "Pull base images fresh and use no layer cache.")
-  boolean noCache;
-
-  @Option(names = "--request-id", paramLabel = "ID",
-      description = "Idempotency key: submitting the same id again answers the same build (default: random).")
-  String requestId;
+  @Mixin TargetOptions target;
 
   @Option(names = "--wait",
-      description = "Follow the build until it ends; exit 0 only if it SUCCEEDED.")
+      description = "Wait for the build to end, printing each state change; exit 0 only if it SUCCEEDED.")
   boolean waitForEnd;
 
   /** The request these arguments describe; a usage error (exit 2) when they are inconsistent. */
   SubmitBuildRequest request() {
-    String repository = images.get(0).repository();
-    for (ImageRef image : images) {
-      if (!image.repository().equals(repository)) {
-        throw new ParameterException(spec.commandLine(),
-            "all -t values must name the same repository: " + images.get(0) + " vs " + image);
-      }
-    }
-    List<String> cleanPlatforms = platforms.stream().map(String::strip).filter(p -> !p.isEmpty()).toList();
-    if (cleanPlatforms.isEmpty()) {
-      throw new ParameterException(spec.commandLine(), "--platform needs at least one platform");
-    }
     GitSource.Builder source = GitSource.newBuilder().setUrl(gitUrl);
     if (revision.commit != null) {
       source.setCommit(revision.commit);
     } else {
       source.setRef(revision.ref);
     }
-    Map<String, String> args = new HashMap<>();
-    buildArgs.forEach(a -> args.put(a.key(), a.value())); // the last one wins, as with docker
-    BuildSpec buildSpec = BuildSpec.newBuilder()
-        .setSource(source)
-        .setDockerfileDirectory(context)
-        .setDockerfileName(file)
-        .addAllPlatforms(cleanPlatforms)
-        .setRepository(repository)
-        .addAllTags(images.stream().map(ImageRef::tag).distinct().toList())
-        .putAllBuildArgs(args)
-        .setNoCache(noCache)
+    BuildSpec buildSpec = target.fill(BuildSpec.newBuilder()
+            .setSource(source)
+            .setDockerfileDirectory(context)
+            .setDockerfileName(file))
         .build();
-    // A random key still makes the controller's deduplication safe for this one invocation.
-    String id = requestId != null ? requestId : UUID.randomUUID().toString();
-    return SubmitBuildRequest.newBuilder().setRequestId(id).setSpec(buildSpec).build();
+    return SubmitBuildRequest.newBuilder().setRequestId(target.requestId()).setSpec(buildSpec).build();
   }
+
+  @Option(names = {"-f", "--follow"},
+      description = "Show a live status per platform and the logs until the build ends; exit 0 only if it SUCCEEDED.")
+  boolean follow;
 
   @Override
   public Integer call() throws InterruptedException {
     SubmitBuildRequest request = request();
-    PrintWriter out = spec.commandLine().getOut();
     try (BuildfarmClient client = main.client()) {
-      Build build = client.submit(request);
-      if (!waitForEnd) {
-        if (main.json()) {
-          Printer.json(out, build);
-        } else {
-          out.println(build.getName());
-        }
-        out.flush();
-        return 0;
-      }
-      // In json mode progress goes to stderr, so stdout stays one parseable document.
-      PrintWriter progress = main.json() ? spec.commandLine().getErr() : out;
-      progress.println(build.getName());
-      build = follow(client, build, progress);
+      return afterSubmit(main, spec, client, client.submit(request), waitForEnd, follow);
+    }
+  }
+
+  /**
+   * What every submitting command prints: the build's name (or JSON), or with --wait/--follow its
+   * progress and then its end, as the exit code (0 only when it SUCCEEDED).
+   */
+  static int afterSubmit(Main main, CommandSpec spec, BuildfarmClient client, Build build,
+                         boolean waitForEnd, boolean follow) throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!waitForEnd && !follow) {
       if (main.json()) {
         Printer.json(out, build);
-      } else if (build.getState() == Build.State.SUCCEEDED) {
-        out.println("index digest: " + build.getIndexDigest());
+      } else {
+        out.println(build.getName());
       }
       out.flush();
-      return build.getState() == Build.State.SUCCEEDED ? 0 : Main.EXIT_BUILD_NOT_SUCCEEDED;
+      return 0;
     }
+    // In json mode progress goes to stderr, so stdout stays one parseable document.
+    PrintWriter progress = main.json() ? spec.commandLine().getErr() : out;
+    progress.println(build.getName());
+    progress.flush();
+    build = follow
+        ? new Follower(client, progress, main.liveStatus(), true, Clock.systemUTC()).follow(build)
+        : follow(client, build, progress);
+    if (main.json()) {
+      Printer.json(out, build);
+    } else if (build.getState() == Build.State.SUCCEEDED) {
+      out.println("index digest: " + build.getIndexDigest());
+    }
+    out.flush();
+    return build.getState() == Build.State.SUCCEEDED ? 0 : Main.EXIT_BUILD_NOT_SUCCEEDED;
   }
 
   /** Polls until the build ends, printing a line for every change of the build or a platform. */

@@ -170,4 +170,29 @@ class ArgumentParsingTest {
         .contains("127.0.0.1:1")
         .doesNotContain("\tat ");
   }
+
+  @Test
+  void bashCompletionCoversTheSubcommands() {
+    CliRun run = CliRun.of("completion", "bash");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("complete -F").contains("logs").contains("cancel").contains("rules");
+  }
+
+  @Test
+  void badValuesAreOneLineUsageErrors() {
+    CliRun badOutput = CliRun.of("--output", "yaml", "list");
+    assertThat(badOutput.exitCode()).isEqualTo(2);
+    assertThat(badOutput.err().lines().findFirst().orElseThrow()).startsWith("error: ").contains("--output");
+
+    CliRun unknown = CliRun.of("logs", "b1", "--tail");
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.err()).startsWith("error: Unknown option: '--tail'");
+
+    CliRun badTag = CliRun.of("rules", "create", "r", "x", "--branch", "main", "--image-tag", "v,when=now",
+        "--platform", "linux/amd64");
+    assertThat(badTag.exitCode()).isEqualTo(2);
+    assertThat(badTag.err()).contains("when=now");
+
+    assertThat(CliRun.of("rules").exitCode()).isEqualTo(2);
+  }
 }

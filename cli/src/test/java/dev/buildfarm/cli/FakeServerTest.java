@@ -29,13 +29,21 @@ import org.junit.jupiter.api.Test;
 class FakeServerTest {
 
   private final FakeBuildService service = new FakeBuildService();
+  private final List<String> authorizations = new CopyOnWriteArrayList<>();
   private Server server;
   private String endpoint;
 
   @BeforeEach
   void start() throws IOException {
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(service)
+        .addService(io.grpc.ServerInterceptors.intercept(service, new io.grpc.ServerInterceptor() {
+          @Override
+          public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call,
+              io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, A> next) {
+            authorizations.add(String.valueOf(headers.get(BuildfarmClient.AUTHORIZATION)));
+            return next.startCall(call, headers);
+          }
+        }))
         .build()
         .start();
     endpoint = "127.0.0.1:" + server.getPort();
@@ -158,6 +166,17 @@ class FakeServerTest {
 
     CliRun json = CliRun.of("--endpoint", endpoint, "--output", "json", "get", "builds/b1");
     assertThat(json.out()).contains("\"state\": \"RUNNING\"").contains("\"name\": \"builds/b1\"");
+  }
+
+  @Test
+  void aTokenIsSentAsBearerAuthorization() {
+    service.getAnswers.add(build(Build.State.RUNNING));
+
+    CliRun.of("--endpoint", endpoint, "--token", "s3cret", "status", "b1");
+    CliRun.of("--endpoint", endpoint, "status", "b1");
+
+    assertThat(authorizations).containsExactly("Bearer s3cret", "null");
+    assertThat(service.gets.get(0).getName()).isEqualTo("builds/b1");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -21,6 +22,13 @@ final class Farm {
     static final Path GIT_BASE = Path.of(env("GIT_BASE", Path.of("..", ".stack", "git").toAbsolutePath().normalize().toString()));
     static final String GIT_URL_BASE = env("GIT_URL_BASE", "git://127.0.0.1:9418");
     static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    /** What examples/hello prints when run on each platform (the arm ones name their CPU after "armv"). */
+    static final Map<String, String> HELLO_OUTPUT = Map.of(
+            "linux/amd64", "Hello, amd64! (built for linux/amd64 on x86_64)",
+            "linux/arm64", "Hello, arm64! (built for linux/arm64 on aarch64)",
+            "linux/arm/v7", "Hello, arm! (built for linux/arm/v7 on armv",
+            "linux/arm/v6", "Hello, arm! (built for linux/arm/v6 on armv");
 
     private static final Set<Build.State> FINAL = EnumSet.of(Build.State.SUCCEEDED, Build.State.FAILED, Build.State.CANCELLED);
     private static ManagedChannel channel;

@@ -4,7 +4,10 @@ import dev.buildfarm.agent.AgentSettings;
 import dev.buildfarm.agent.docker.BaseImagePinning;
 import dev.buildfarm.agent.docker.ImageBuilder;
 import dev.buildfarm.agent.docker.ImagePuller;
+import dev.buildfarm.agent.source.ContextExtraction;
 import dev.buildfarm.agent.source.GitCheckout;
+import dev.buildfarm.api.v1.ContextChunk;
+import dev.buildfarm.api.v1.FetchContextRequest;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
@@ -19,10 +22,14 @@ import io.quarkus.grpc.GrpcClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Enumeration;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -108,7 +115,7 @@ public class JobRunner {
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, platform, enginePlatform, claimed.credentials(), workspace, log, cancellation);
+            pushed = build(job, attempt, platform, enginePlatform, claimed.credentials(), workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -129,20 +136,29 @@ public class JobRunner {
         finish(job, attempt, pushed, failure);
     }
 
-    private Pushed build(PlatformJob job, Platform platform, Platform enginePlatform, Optional<SourceCredentials> credentials,
-                         Path workspace, LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
+    private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform,
+                         Optional<SourceCredentials> credentials, Path workspace, LogShipper log,
+                         ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
         log.stage("checkout");
-        log.line("building " + job.getBuildName() + " for " + platform + " at " + job.getCommit());
-        GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
+        String source;
+        if (spec.getContextDigest().isEmpty()) {
+            source = job.getCommit();
+            log.line("building " + job.getBuildName() + " for " + platform + " at " + source);
+            GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
+        } else {
+            source = "the uploaded context " + spec.getContextDigest();
+            log.line("building " + job.getBuildName() + " for " + platform + " from " + source);
+            fetchContext(job, attempt, workspace, log);
+        }
         Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
         Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
         if (!context.startsWith(workspace) || !Files.isDirectory(context)) {
-            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + spec.getDockerfileDirectory() + "' does not exist at " + job.getCommit());
+            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + spec.getDockerfileDirectory() + "' does not exist in " + source);
         }
         if (!Files.isRegularFile(dockerfile) || !dockerfile.toRealPath().startsWith(workspace.toRealPath())) {
             throw new ImageBuilder.BuildFailure("no Dockerfile '" + spec.getDockerfileName() + "' in '"
-                    + spec.getDockerfileDirectory() + "' at " + job.getCommit());
+                    + spec.getDockerfileDirectory() + "' of " + source);
         }
         Map<String, String> args = new LinkedHashMap<>(spec.getBuildArgsMap());
         args.putAll(automaticArgs(platform, enginePlatform));
@@ -158,6 +174,29 @@ public class JobRunner {
         String digest = builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
                 staging, job.getJobId() + "-" + platform.slug()), log::line, () -> log.stage("push"), cancellation);
         return new Pushed(staging, digest);
+    }
+
+    /** Streams the job's uploaded context from the controller straight into the workspace. */
+    private void fetchContext(PlatformJob job, int attempt, Path workspace, LogShipper log) throws IOException {
+        Iterator<ContextChunk> chunks = controller.withDeadlineAfter(10, TimeUnit.MINUTES).fetchContext(
+                FetchContextRequest.newBuilder().setJobId(job.getJobId()).setAttempt(attempt).build());
+        InputStream tar = new SequenceInputStream(new Enumeration<InputStream>() {
+            @Override
+            public boolean hasMoreElements() {
+                return chunks.hasNext();
+            }
+
+            @Override
+            public InputStream nextElement() {
+                return chunks.next().getData().newInput();
+            }
+        });
+        try {
+            int entries = ContextExtraction.extract(tar, job.getSpec().getContextDigest(), workspace);
+            log.line("extracted " + entries + " entries");
+        } catch (ContextExtraction.UnsafeContext e) {
+            throw new ImageBuilder.BuildFailure(e.getMessage());
+        }
     }
 
     record Pushed(String repository, String digest) {

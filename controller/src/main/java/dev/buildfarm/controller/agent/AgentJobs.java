@@ -381,6 +381,20 @@ public class AgentJobs {
         return LogContext.open().build(pb.build.name()).platform(pb.platform).attempt(pb.attempt).agent(pb.agent);
     }
 
+    /** The uploaded context a claimed job builds from; only the attempt holding the lease may read it. */
+    @Transactional
+    public String contextDigestOf(String jobId, int attempt) {
+        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        if (pb.state != BuildState.RUNNING) {
+            throw ApiError.failedPrecondition("NOT_RUNNING", "job " + jobId + " is " + pb.state);
+        }
+        String digest = BuildMapper.specFromJson(pb.build.spec).getContextDigest();
+        if (digest.isEmpty()) {
+            throw ApiError.failedPrecondition("NO_CONTEXT", "job_id", "job " + jobId + " builds from git, not from an uploaded context");
+        }
+        return digest;
+    }
+
     /**
      * The job, read after its build's row is locked: the lock comes first, so what this transaction
      * reads of the build and its platforms is what no other transaction can change before it commits.

@@ -9,6 +9,12 @@ import dev.buildfarm.api.v1.AttachRequest;
 import dev.buildfarm.api.v1.AttachResponse;
 import dev.buildfarm.api.v1.ClaimJobRequest;
 import dev.buildfarm.api.v1.ClaimJobResponse;
+import dev.buildfarm.api.v1.ContextChunk;
+import dev.buildfarm.api.v1.FetchContextRequest;
+import dev.buildfarm.controller.context.ContextSender;
+import dev.buildfarm.controller.context.ContextStore;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.nio.file.Path;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.FinishJobResponse;
 import dev.buildfarm.api.v1.HeartbeatRequest;
@@ -50,6 +56,26 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
     @Inject
     AgentRegistry agents;
+
+    @Inject
+    ContextStore contexts;
+
+    @Inject
+    ContextSender sender;
+
+    @Override
+    public void fetchContext(FetchContextRequest request, StreamObserver<ContextChunk> observer) {
+        Path tar;
+        try {
+            String digest = jobs.contextDigestOf(request.getJobId(), request.getAttempt());
+            tar = contexts.find(digest).orElseThrow(() -> ApiError.failedPrecondition("CONTEXT_GONE",
+                    "context " + digest + " is no longer stored on the controller"));
+        } catch (ApiError e) {
+            observer.onError(e.toStatusRuntimeException());
+            return;
+        }
+        sender.send(tar, (ServerCallStreamObserver<ContextChunk>) observer);
+    }
 
     @Override
     public void claimJob(ClaimJobRequest request, StreamObserver<ClaimJobResponse> observer) {

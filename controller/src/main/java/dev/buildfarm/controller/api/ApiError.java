@@ -50,6 +50,11 @@ public class ApiError extends RuntimeException {
         return new ApiError(Code.FAILED_PRECONDITION, reason, message, List.of());
     }
 
+    public static ApiError resourceExhausted(String reason, String field, String description) {
+        return new ApiError(Code.RESOURCE_EXHAUSTED, reason, field + ": " + description,
+                List.of(new Violation(field, description)));
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(Code.NOT_FOUND, "NOT_FOUND", message, List.of());
     }

@@ -4,6 +4,8 @@ import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildEvent;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.CancelBuildRequest;
+import dev.buildfarm.api.v1.Context;
+import dev.buildfarm.api.v1.ContextChunk;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.api.v1.ListAgentsResponse;
@@ -24,6 +26,8 @@ import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildSubmission;
 import dev.buildfarm.controller.build.PageCursor;
+import dev.buildfarm.controller.context.ContextStore;
+import dev.buildfarm.controller.context.ContextUpload;
 import dev.buildfarm.controller.events.EventHub;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LogFollower;
@@ -66,6 +70,14 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
 
     @Inject
     AgentRegistry agents;
+
+    @Inject
+    ContextStore contexts;
+
+    @Override
+    public StreamObserver<ContextChunk> uploadContext(StreamObserver<Context> observer) {
+        return new ContextUpload(contexts, observer);
+    }
 
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {

@@ -35,6 +35,7 @@ public final class BuildSpecValidator {
             "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?");
     private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
     private static final Pattern BUILD_ARG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    private static final Pattern CONTEXT_DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> URL_SCHEMES = Set.of("https", "http", "ssh", "git");
@@ -78,8 +79,17 @@ public final class BuildSpecValidator {
     }
 
     private void checkSource(BuildSpec spec, List<Violation> violations) {
+        if (!spec.getContextDigest().isEmpty()) {
+            if (spec.hasSource()) {
+                violations.add(new Violation("spec.source", "set exactly one of source (a git repository) or context_digest (an uploaded context)"));
+            } else if (!CONTEXT_DIGEST.matcher(spec.getContextDigest()).matches()) {
+                violations.add(new Violation("spec.context_digest", "'" + abbreviate(spec.getContextDigest())
+                        + "' must be sha256:<64 lowercase hex>, as UploadContext answers"));
+            }
+            return;
+        }
         if (!spec.hasSource()) {
-            violations.add(new Violation("spec.source", "is required: a git URL and a ref or commit"));
+            violations.add(new Violation("spec.source", "is required: a git URL and a ref or commit (or set context_digest to an uploaded context)"));
             return;
         }
         GitSource source = spec.getSource();

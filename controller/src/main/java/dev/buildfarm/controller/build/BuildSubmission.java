@@ -3,6 +3,7 @@ package dev.buildfarm.controller.build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.context.ContextStore;
 import dev.buildfarm.controller.source.GitRefResolver;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -23,6 +24,9 @@ public class BuildSubmission {
 
     @Inject
     GitRefResolver refs;
+
+    @Inject
+    ContextStore contexts;
 
     @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
     boolean allowFileUrls;
@@ -49,9 +53,18 @@ public class BuildSubmission {
                 return new Submitted(sameRequest(earlier.get(), spec), false);
             }
         }
-        String commit = spec.getSource().getCommit().isEmpty()
-                ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
-                : spec.getSource().getCommit();
+        String commit;
+        if (!spec.getContextDigest().isEmpty()) {
+            if (contexts.find(spec.getContextDigest()).isEmpty()) {
+                throw ApiError.failedPrecondition("CONTEXT_NOT_FOUND", "spec.context_digest",
+                        "no context " + spec.getContextDigest() + " was uploaded; upload it with UploadContext first");
+            }
+            commit = ""; // an uploaded context has no commit
+        } else {
+            commit = spec.getSource().getCommit().isEmpty()
+                    ? refs.resolve(spec.getSource().getUrl(), spec.getSource().getRef())
+                    : spec.getSource().getCommit();
+        }
         try {
             return new Submitted(store.create(requestId, spec, commit, trigger), true);
         } catch (RuntimeException e) {

@@ -15,6 +15,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -80,6 +81,17 @@ public class EventHub {
         }
     }
 
+    private final Set<Consumer<BuildEvent>> listeners = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Every event, in the order read, to an in-process listener (the dashboard's event stream); it
+     * must not block. Returns what stops the listening.
+     */
+    public Runnable listen(Consumer<BuildEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
     public void watch(String subject, ServerCallStreamObserver<BuildEvent> observer) {
         Watcher watcher = new Watcher(subject, observer);
         observer.setOnCancelHandler(() -> watchers.remove(watcher));
@@ -131,6 +143,14 @@ public class EventHub {
                         continue;
                     }
                     watchers.forEach(w -> w.offer(parsed));
+                    for (Consumer<BuildEvent> listener : listeners) {
+                        try {
+                            listener.accept(parsed);
+                        } catch (RuntimeException e) {
+                            LOG.debugf(e, "an event listener failed; dropping it");
+                            listeners.remove(listener);
+                        }
+                    }
                 }
             }
         } catch (WakeupException | InterruptedException e) {

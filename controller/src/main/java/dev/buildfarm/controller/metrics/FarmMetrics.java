@@ -112,6 +112,11 @@ public class FarmMetrics {
         return pb.emulated ? "emulated" : "native";
     }
 
+    /** Platform jobs waiting for an agent, by platform (at most a few seconds old). */
+    public Map<String, Long> queuedByPlatform() {
+        return current().queued();
+    }
+
     private Snapshot current() {
         Snapshot last = snapshot.get();
         if (Duration.between(last.taken(), Instant.now()).compareTo(REFRESH) < 0) {

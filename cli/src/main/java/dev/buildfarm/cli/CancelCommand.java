@@ -9,24 +9,25 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "get", mixinStandardHelpOptions = true, description = "Show one build.")
-final class GetCommand implements Callable<Integer> {
+@Command(name = "cancel", mixinStandardHelpOptions = true,
+    description = "Cancel a queued or running build: nothing of it is published.")
+final class CancelCommand implements Callable<Integer> {
 
   @ParentCommand Main main;
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "NAME", description = "The build's name, e.g. builds/0123abcd.")
+  @Parameters(paramLabel = "BUILD", description = "The build's name, e.g. builds/0123abcd (or just its id).")
   String name;
 
   @Override
   public Integer call() {
     try (BuildfarmClient client = main.client()) {
-      Build build = client.get(name);
+      Build build = client.cancel(Printer.buildName(name));
       PrintWriter out = spec.commandLine().getOut();
       if (main.json()) {
         Printer.json(out, build);
       } else {
-        Printer.details(out, build);
+        out.println(Printer.buildLine(build));
       }
       out.flush();
       return 0;
