@@ -262,7 +262,7 @@ final class LogBench {
                 db.setReadOnly(true);
                 try (PreparedStatement count = db.prepareStatement(
                         "select coalesce(max(c.first_offset + cardinality(c.texts)), 0) from log_chunk c "
-                                + "join platform_build pb on pb.id = c.platform_build_id where pb.build_id = ? and pb.platform = ?"))) {
+                                + "join platform_build pb on pb.id = c.platform_build_id where pb.build_id = ? and pb.platform = ?")) {
                     count.setObject(1, buildId);
                     count.setString(2, PLATFORM);
                     while (!stop) {
