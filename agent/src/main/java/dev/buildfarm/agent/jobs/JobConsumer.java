@@ -21,11 +21,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -86,18 +88,24 @@ final class JobConsumer implements Runnable {
         try {
             consumer.subscribe(List.of(topic));
             while (running) {
-                if (current != null && current.isDone()) {
-                    current = null;
-                    consumer.resume(consumer.paused());
-                }
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    handle(record);
+                try {
+                    if (current != null && current.isDone()) {
+                        current = null;
+                        consumer.resume(consumer.paused());
+                    }
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                        handle(record);
+                    }
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // A consumer that gave up here would leave its platform unserved for good.
+                    LOG.errorf(e, "consumer of %s failed; going on", platform);
+                    sleep(1_000);
                 }
             }
         } catch (WakeupException e) {
             // Shutting down.
-        } catch (RuntimeException e) {
-            LOG.errorf(e, "consumer of %s stopped", platform);
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
@@ -157,7 +165,13 @@ final class JobConsumer implements Runnable {
     }
 
     private void commit(TopicPartition partition, long offset) {
-        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(offset + 1)));
+        try {
+            consumer.commitSync(Map.of(partition, new OffsetAndMetadata(offset + 1)));
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            // The group moved on without this consumer (away past its session): the job may be read
+            // again, by this agent or another, and the claim then refuses it. A granted claim still runs.
+            LOG.warnf("offset commit for %s failed (%s); the job may be read again", partition, e.getMessage());
+        }
     }
 
     Platform platform() {
