@@ -78,7 +78,8 @@ case "${1:-}" in
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts"
     wait_ready manifest-assembler
     wait_ready controller
-    start agent -Xmx192m -Dkafka.bootstrap.servers="$KAFKA" \
+    # The agent's work happens in the Docker engine; a small heap and the serial collector keep it lean.
+    start agent -Xmx128m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work"
     wait_ready agent 300
     ;;
