@@ -154,7 +154,7 @@ public final class Bench {
                                 + "(T3–T8 builds)", mib(controllerIdle), mib(controllerLoad), mib(agentIdle), mib(agentBuilds)),
                 "≤ 512 MiB / ≤ 256 MiB", controllerWorst > 0 && agentWorst > 0 && controllerWorst <= 512 && agentWorst <= 256,
                 "VmRSS of the pids in $BUILDFARM_STACK_DIR/services, sampled every 200 ms; idle = before the first part; "
-                        + "dev/services.sh heaps: controller -Xmx384m, agent -Xmx192m; the agent is stopped under T1, "
+                        + "dev/services.sh heaps: controller -Xmx384m, agent -Xmx128m with the serial collector; the agent is stopped under T1, "
                         + "so its loaded figure is from the builds" + (profiled ? "; the controller had a JFR recording on during T1 (--profile)" : ""),
                 Map.of()).withValues(Figure.values("controller_idle_mib", controllerIdle, "controller_t1_peak_mib", controllerLoad,
                 "agent_idle_mib", agentIdle, "agent_builds_peak_mib", agentBuilds));
