@@ -157,12 +157,7 @@ public final class RefPattern {
         for (int i = 0; i < pattern.length(); i++) {
             char c = pattern.charAt(i);
             if (c == '\\') {
-                if (i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
-                    int end = pattern.indexOf("\\E", i + 2);
-                    i = end < 0 ? pattern.length() : end + 1;
-                } else {
-                    i++;
-                }
+                i = lastOfEscape(pattern, i);
             } else if (c == '[') {
                 classDepth++;
             } else if (c == ']' && classDepth > 0) {
@@ -178,6 +173,15 @@ public final class RefPattern {
             }
         }
         return false;
+    }
+
+    /** The index of the last character of the escape at {@code i}: one escaped character, or a \Q…\E quote. */
+    private static int lastOfEscape(String pattern, int i) {
+        if (i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
+            int end = pattern.indexOf("\\E", i + 2);
+            return end < 0 ? pattern.length() : end + 1;
+        }
+        return i + 1;
     }
 
     private static void checkExactName(String name) {
@@ -199,12 +203,7 @@ public final class RefPattern {
         for (int i = 0; i < pattern.length(); i++) {
             char c = pattern.charAt(i);
             if (c == '\\') {
-                if (i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
-                    int end = pattern.indexOf("\\E", i + 2);
-                    i = end < 0 ? pattern.length() : end + 1;
-                } else {
-                    i++;
-                }
+                i = lastOfEscape(pattern, i);
             } else if (c == '[') {
                 classDepth++;
             } else if (c == ']' && classDepth > 0) {
