@@ -98,7 +98,8 @@ public class AgentJobs {
             return Claim.refused(pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state);
         }
         Instant now = clock.instant();
-        Claim byPolicy = emulationPolicy(pb, emulated, now);
+        BuildSpec spec = BuildMapper.specFromJson(pb.build.spec);
+        Claim byPolicy = emulationPolicy(pb, spec.getEmulation(), emulated, now);
         if (byPolicy != null) {
             return byPolicy;
         }
@@ -117,8 +118,8 @@ public class AgentJobs {
             pb.build.moveTo(BuildState.RUNNING, now);
             events.buildChanged(pb.build);
         }
-        String sourceUrl = BuildMapper.specFromJson(pb.build.spec).getSource().getUrl();
-        return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO, rules.credentialsForBuild(pb.build.triggerRule, sourceUrl));
+        return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO,
+                rules.credentialsForBuild(pb.build.triggerRule, spec.getSource().getUrl()));
     }
 
     /**
@@ -126,8 +127,7 @@ public class AgentJobs {
      * FALLBACK an emulating agent waits while a native agent of the platform is alive and the job has
      * waited less than the native wait; it is told when to ask again.
      */
-    private Claim emulationPolicy(PlatformBuildEntity pb, boolean emulated, Instant now) {
-        BuildSpec.Emulation policy = BuildMapper.specFromJson(pb.build.spec).getEmulation();
+    private Claim emulationPolicy(PlatformBuildEntity pb, BuildSpec.Emulation policy, boolean emulated, Instant now) {
         if (policy == BuildSpec.Emulation.NEVER && emulated) {
             return Claim.refused(pb.attempt, "the build's emulation policy is NEVER: native agents only");
         }
