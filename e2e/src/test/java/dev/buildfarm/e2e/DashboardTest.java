@@ -11,16 +11,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -62,8 +63,28 @@ class DashboardTest {
         return wait;
     }
 
+    /**
+     * Every chip under {@code css}, read in one script call: the event stream may re-render a row
+     * between two WebDriver calls, which would leave a found element stale.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, String>> chips(String css) {
+        return (List<Map<String, String>>) ((JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll(arguments[0] + ' .chip')].map(c => ({"
+                        + "platform: c.dataset.platform, state: c.dataset.state, text: c.innerText,"
+                        + "color: getComputedStyle(c).backgroundColor}));", css);
+    }
+
     private static List<String> chipStates(String css) {
-        return browser.findElements(By.cssSelector(css + " .chip")).stream().map(c -> c.getAttribute("data-state")).toList();
+        return chips(css).stream().map(c -> c.get("state")).toList();
+    }
+
+    /** Clicks what {@code css} finds, finding it again if a re-render replaced it. */
+    private static void click(String css) {
+        waitUpTo(Duration.ofSeconds(30)).until(b -> {
+            b.findElement(By.cssSelector(css)).click();
+            return true;
+        });
     }
 
     @Test
@@ -88,17 +109,17 @@ class DashboardTest {
         waitUpTo(Duration.ofSeconds(30)).until(b -> !b.findElements(By.cssSelector(row)).isEmpty());
         waitUpTo(Duration.ofMinutes(10)).until(b -> chipStates(row).equals(List.of("SUCCEEDED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED")));
         waitUpTo(Duration.ofSeconds(30)).until(b -> "SUCCEEDED".equals(b.findElement(By.cssSelector(row)).getAttribute("data-state")));
-        List<WebElement> chips = browser.findElements(By.cssSelector(row + " .chip"));
-        assertThat(chips).extracting(c -> c.getAttribute("data-platform")).containsExactlyElementsOf(PLATFORMS);
-        assertThat(chips.get(0).getText()).contains("linux/amd64").contains("pushed").contains("native");
-        assertThat(chips.get(3).getText()).contains("emulated");
-        assertThat(chips.get(0).getCssValue("background-color")).isEqualTo("rgba(26, 127, 55, 1)"); // green
+        List<Map<String, String>> chips = chips(row);
+        assertThat(chips).extracting(c -> c.get("platform")).containsExactlyElementsOf(PLATFORMS);
+        assertThat(chips.get(0).get("text")).contains("linux/amd64").contains("pushed").contains("native");
+        assertThat(chips.get(3).get("text")).contains("emulated");
+        assertThat(chips.get(0).get("color")).isEqualTo("rgb(26, 127, 55)"); // green
         screenshot("dashboard-builds");
 
-        browser.findElement(By.cssSelector(row + " a")).click();
+        click(row + " a");
         waitUpTo(Duration.ofSeconds(30)).until(b -> b.findElement(By.cssSelector("pre[data-platform='linux/arm64']")).getText().contains("Step 1/"));
         assertThat(browser.findElement(By.cssSelector("pre[data-platform='linux/amd64']")).getText()).contains("pushed ");
-        assertThat(browser.findElement(By.id("cancel")).isEnabled()).isFalse();
+        waitUpTo(Duration.ofSeconds(30)).until(b -> !b.findElement(By.id("cancel")).isEnabled());
         screenshot("dashboard-build");
     }
 
@@ -115,7 +136,7 @@ class DashboardTest {
         browser.get(URL + "#/builds/" + name.substring("builds/".length()));
         waitUpTo(Duration.ofMinutes(3)).until(b -> b.findElement(By.cssSelector("pre[data-platform='linux/amd64']"))
                 .getText().contains("dashboard-started"));
-        browser.findElement(By.id("cancel")).click();
+        click("#cancel");
 
         waitUpTo(Duration.ofSeconds(30)).until(b -> b.findElement(By.id("build-state")).getText().equals("CANCELLED"));
         waitUpTo(Duration.ofSeconds(30)).until(b -> chipStates("#build-chips").equals(List.of("CANCELLED")));
