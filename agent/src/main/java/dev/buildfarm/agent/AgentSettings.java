@@ -34,6 +34,13 @@ public interface AgentSettings {
     @WithDefault("buildfarm-staging")
     String stagingNamespace();
 
+    /**
+     * How long a finished build's result is offered to a controller that cannot be reached (down,
+     * restarting) before the agent gives it up; the controller's lease then decides.
+     */
+    @WithDefault("10m")
+    Duration resultRetention();
+
     /** Only run platforms natively (refuse QEMU) when false. */
     @WithDefault("true")
     boolean allowEmulation();

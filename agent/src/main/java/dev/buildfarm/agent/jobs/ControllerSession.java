@@ -4,6 +4,7 @@ import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AttachRequest;
 import dev.buildfarm.api.v1.AttachResponse;
 import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
@@ -39,7 +40,21 @@ public class ControllerSession {
     private volatile boolean stopped;
 
     void start(String agent) {
+        if (!(channel instanceof ManagedChannel)) {
+            LOG.warnf("controller channel is a %s: its reconnect backoff cannot be reset", channel.getClass().getName());
+        }
         attach(agent);
+    }
+
+    /**
+     * Makes the channel try to connect now instead of after its backoff, which grows to two minutes
+     * while the controller is down: a restarted controller hears from this agent within a second, well
+     * inside its restart grace, so leases are renewed and results delivered instead of expiring.
+     */
+    public void reconnectNow() {
+        if (channel instanceof ManagedChannel managed) {
+            managed.resetConnectBackoff();
+        }
     }
 
     private void attach(String agent) {
@@ -68,6 +83,7 @@ public class ControllerSession {
 
     private void again(String agent) {
         if (!stopped) {
+            reconnectNow();
             timer.schedule(() -> attach(agent), REATTACH_MILLIS, TimeUnit.MILLISECONDS);
         }
     }

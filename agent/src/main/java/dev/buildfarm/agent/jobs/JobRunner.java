@@ -58,6 +58,9 @@ public class JobRunner {
     @Inject
     ImageBuilder builder;
 
+    @Inject
+    ControllerSession session;
+
     // Heartbeats get a thread of their own, so a long log flush never delays them past the lease.
     private final ScheduledExecutorService flushers = scheduler("log-flush");
     private final ScheduledExecutorService beats = scheduler("heartbeat");
@@ -132,8 +135,7 @@ public class JobRunner {
         if (failure != null) {
             log.line("error: " + failure);
         }
-        log.flush();
-        finish(job, attempt, pushed, failure);
+        finish(job, attempt, pushed, failure, log);
     }
 
     private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform,
@@ -238,27 +240,47 @@ public class JobRunner {
         }
     }
 
-    private void finish(PlatformJob job, int attempt, Pushed pushed, String failure) {
+    private void finish(PlatformJob job, int attempt, Pushed pushed, String failure, LogShipper log) {
         FinishJobRequest.Builder request = FinishJobRequest.newBuilder().setJobId(job.getJobId()).setAttempt(attempt);
         if (failure == null) {
             request.setDigest(pushed.digest()).setRepository(pushed.repository());
         } else {
             request.setFailureReason(failure);
         }
+        long giveUp = System.nanoTime() + settings.resultRetention().toNanos();
         for (int tries = 1; ; tries++) {
+            // The log first, so it is whole when the result arrives (lines kept while the controller was away).
+            log.flush();
             try {
                 controller.withDeadlineAfter(30, TimeUnit.SECONDS).finishJob(request.build());
                 LOG.infof("job %s (%s) finished: %s", job.getJobId(), job.getPlatform(), failure == null ? pushed.digest() : failure);
                 return;
             } catch (StatusRuntimeException e) {
-                Status.Code code = e.getStatus().getCode();
-                if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED || tries >= 10) {
+                if (refusal(e.getStatus().getCode())) {
                     LOG.warnf("job %s: finish refused: %s", job.getJobId(), e.getStatus());
                     return;
                 }
-                sleep(Math.min(10_000L, 500L * tries));
+                // Not heard (the controller is down or restarting): the pushed image is still good, so
+                // keep offering it until the controller takes it or says no, within the retention.
+                if (System.nanoTime() - giveUp > 0) {
+                    LOG.warnf("job %s: result not delivered within %s, giving up: %s", job.getJobId(),
+                            settings.resultRetention(), e.getStatus());
+                    return;
+                }
+                if (tries == 1 || tries % 30 == 0) {
+                    LOG.infof("job %s: controller did not take the result (%s); offering it again", job.getJobId(), e.getStatus());
+                }
+                session.reconnectNow();
+                sleep(Math.min(2_000L, 250L * tries));
             }
         }
+    }
+
+    /** The controller answered and said no: the attempt is stale, the job unknown, the report malformed. */
+    static boolean refusal(Status.Code code) {
+        return code == Status.Code.FAILED_PRECONDITION || code == Status.Code.NOT_FOUND
+                || code == Status.Code.INVALID_ARGUMENT || code == Status.Code.PERMISSION_DENIED
+                || code == Status.Code.UNAUTHENTICATED || code == Status.Code.ALREADY_EXISTS;
     }
 
     private static void sleep(long millis) {

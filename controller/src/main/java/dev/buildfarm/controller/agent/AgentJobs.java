@@ -168,7 +168,12 @@ public class AgentJobs {
 
     @Transactional
     public Finished succeed(String jobId, int attempt, String digest, String pushedRepository) {
-        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        PlatformBuildEntity pb = lockedJob(jobId);
+        if (pb.attempt == attempt && pb.state == BuildState.SUCCEEDED && digest.equals(pb.digest)) {
+            // The same winning report again (its answer was lost): the same answer, nothing changes.
+            return new Finished(pb.build.state, false, pb.build.id);
+        }
+        pb = reportingAttempt(jobId, attempt);
         BuildEntity build = pb.build;
         if (pb.state == BuildState.CANCELLED) {
             return new Finished(build.state, false, build.id);
@@ -188,7 +193,12 @@ public class AgentJobs {
 
     @Transactional
     public Finished fail(String jobId, int attempt, String reason) {
-        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
+        PlatformBuildEntity pb = lockedJob(jobId);
+        if (pb.attempt == attempt && pb.state == BuildState.FAILED && reason.equals(pb.failureReason)) {
+            // The same failure report again: the same answer.
+            return new Finished(pb.build.state, false, pb.build.id);
+        }
+        pb = reportingAttempt(jobId, attempt);
         BuildEntity build = pb.build;
         if (pb.state == BuildState.CANCELLED) {
             return new Finished(build.state, false, build.id);

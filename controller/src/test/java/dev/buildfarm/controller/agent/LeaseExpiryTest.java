@@ -94,4 +94,31 @@ class LeaseExpiryTest {
         assertThat(jobs.expireLease(id, justBeforeExpiry)).isFalse();
         assertThat(job(id).state).isEqualTo(BuildState.RUNNING);
     }
+
+    @Test
+    void theSameWinningReportAgainGetsTheSameAnswerAndALateLoserIsRefused() {
+        UUID id = newJob();
+        Instant afterLease = Instant.now().plus(Duration.ofMinutes(5));
+        AgentJobs.Claim first = jobs.claim(id.toString(), "stopped-agent", false);
+        assertThat(jobs.expireLease(id, afterLease)).isTrue();
+        AgentJobs.Claim second = jobs.claim(id.toString(), "other-agent", false);
+        assertThat(second.attempt()).isEqualTo(first.attempt() + 1);
+
+        String digest = "sha256:" + "c".repeat(64);
+        AgentJobs.Finished won = jobs.succeed(id.toString(), second.attempt(), digest, "");
+        assertThat(won.readyToPublish()).isTrue();
+        // Its answer was lost and the agent sends it again: the same state, no second publication.
+        AgentJobs.Finished again = jobs.succeed(id.toString(), second.attempt(), digest, "");
+        assertThat(again.buildState()).isEqualTo(won.buildState());
+        assertThat(again.readyToPublish()).isFalse();
+        // The first attempt's agent wakes up and reports late, with another digest: refused, nothing moves.
+        assertThatThrownBy(() -> jobs.succeed(id.toString(), first.attempt(), "sha256:" + "d".repeat(64), ""))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo(Code.FAILED_PRECONDITION));
+        // A different digest under the winning attempt is no repeat either.
+        assertThatThrownBy(() -> jobs.succeed(id.toString(), second.attempt(), "sha256:" + "e".repeat(64), ""))
+                .isInstanceOf(ApiError.class);
+        PlatformBuildEntity pb = job(id);
+        assertThat(pb.digest).isEqualTo(digest);
+        assertThat(pb.attempt).isEqualTo(second.attempt());
+    }
 }
