@@ -76,6 +76,12 @@ public class IndexPublisher {
             throw new RegistryException(0, "index " + repo + "@" + digest + " reads back as " + stored.mediaType());
         }
         for (String tag : tags) {
+            // A publication repeated (a lost answer, a restart) leaves a tag that already names this
+            // index alone: each tag moves at most once per index.
+            if (registry.headManifest(repo, tag, MediaTypes.INDEXES).filter(digest::equals).isPresent()) {
+                LOG.infof("%s:%s already names %s", repo, tag, digest);
+                continue;
+            }
             registry.putManifest(repo, tag, MediaTypes.OCI_INDEX, index);
         }
         LOG.infof("published %s@%s (%d bytes, %s) as %s", repo, digest, index.length,

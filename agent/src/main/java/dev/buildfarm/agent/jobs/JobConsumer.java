@@ -21,7 +21,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.Collection;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -77,7 +80,9 @@ final class JobConsumer implements Runnable {
         // Static membership: a restarted agent takes its partitions back at once, without a rebalance;
         // a dead one gives them up after a short session timeout instead of Kafka's 45 s default.
         config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, agentName + "-" + platform.slug());
-        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        // 6 s is the broker's smallest allowed session (group.min.session.timeout.ms): a dead agent's
+        // partitions move to the others within it. Three heartbeats fit in one session.
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
         config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         this.worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "build-" + platform.slug()));
@@ -86,7 +91,20 @@ final class JobConsumer implements Runnable {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(topic));
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    // Partitions handed over mid-build (another agent left) would otherwise be read
+                    // at once and a second job claimed while this agent is at capacity.
+                    if (busy()) {
+                        consumer.pause(partitions);
+                    }
+                }
+            });
             while (running) {
                 try {
                     if (current != null && current.isDone()) {
@@ -107,12 +125,21 @@ final class JobConsumer implements Runnable {
         } catch (WakeupException e) {
             // Shutting down.
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            // A static member does not leave its group on a plain close (its partitions would wait out
+            // the session): leave explicitly, so a draining agent's partitions move to the others now.
+            consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(5)));
         }
     }
 
     private void handle(ConsumerRecord<String, byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        if (busy()) {
+            // At capacity (a record read in the same poll as a rebalance): leave it for later or another agent.
+            consumer.seek(partition, record.offset());
+            consumer.pause(consumer.assignment());
+            return;
+        }
         PlatformJob job;
         try {
             job = PlatformJob.parseFrom(record.value());

@@ -88,6 +88,19 @@ public class RegistryClient {
         return bytes;
     }
 
+    /** HEAD a manifest by tag or digest: the digest the registry names it by, empty when it has none. */
+    public Optional<String> headManifest(Repository repo, String reference, List<String> accept) {
+        String what = "manifest " + repo + ":" + reference;
+        HttpResponse<byte[]> response = send(request(repo, "manifests/" + reference)
+                .header("Accept", String.join(", ", accept))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), what);
+        if (response.statusCode() == 404) {
+            return Optional.empty();
+        }
+        expect(response, what, 200);
+        return response.headers().firstValue("Docker-Content-Digest");
+    }
+
     public boolean headBlob(Repository repo, String digest) {
         String what = "blob " + repo + "@" + digest;
         HttpResponse<byte[]> response = send(request(repo, "blobs/" + digest)
