@@ -11,7 +11,9 @@ mkdir -p "$RUN" "$LOGS"
 
 log() { echo "[services] $(date +%T) $*"; }
 
-jar_of() { echo "$REPO/$1/target/quarkus-app/quarkus-run.jar"; }
+# A service NAME runs the module of the same name; "agent-2" (dev/fault-farm.sh) is the agent module too.
+module_of() { if [[ "$1" =~ ^(.*)-[0-9]+$ ]]; then echo "${BASH_REMATCH[1]}"; else echo "$1"; fi; }
+jar_of() { echo "$REPO/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"; }
 port_of() { case "$1" in controller) echo 8080 ;; agent) echo 8081 ;; manifest-assembler) echo 8082 ;; esac; }
 
 # running NAME: its pid runs and is not a zombie.
@@ -28,7 +30,7 @@ alive() {
   local cmd
   running "$1" || return 1
   cmd="$(tr '\0' ' ' <"/proc/$(cat "$RUN/$1.pid")/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmd" == *"/$1/target/quarkus-app/quarkus-run.jar"* ]]
+  [[ "$cmd" == *"/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"* ]]
 }
 
 ready() { curl -fsS --max-time 2 "http://127.0.0.1:$(port_of "$1")/q/health/ready" >/dev/null 2>&1; }
@@ -70,6 +72,8 @@ stop() {
   rm -f "$RUN/$name.pid"
 }
 
+# Sourced (dev/fault-farm.sh): only the functions above; it sets RUN, LOGS and port_of of its own.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 case "${1:-}" in
   up)
     start manifest-assembler -Xmx256m

@@ -20,9 +20,17 @@ die() { echo "[stack] ERROR: $*" >&2; exit 1; }
 
 tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 docker_ok() { curl -fsS --max-time 2 --unix-socket "$DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1; }
-registry_ok() { curl -fsS --max-time 2 http://127.0.0.1:5000/v2/ >/dev/null 2>&1; }
+# The registry's and Kafka's ports and directories are variables, so dev/fault-farm.sh starts a
+# second registry and broker of its own with these same functions.
+REGISTRY_PORT="${REGISTRY_PORT:-5000}"
+REGISTRY_DIR="${REGISTRY_DIR:-$S/registry}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_DIR="${KAFKA_DIR:-$S/kafka}"
+KAFKA_LIB="${KAFKA_LIB:-$S/kafka/lib}"
+registry_ok() { curl -fsS --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null 2>&1; }
 pg_ok() { "$PGBIN/pg_isready" -q -h 127.0.0.1 -p 5432; }
-kafka_ok() { tcp_open 9092; }
+kafka_ok() { tcp_open "$KAFKA_PORT"; }
 git_ok() { tcp_open 9418; }
 # postgres refuses to run as root; cd / so it never complains about an unreadable cwd.
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
@@ -131,9 +139,9 @@ up_qemu() {
 
 up_registry() {
   if registry_ok; then log "registry: already up"; return; fi
-  mkdir -p "$S/registry/data"
+  mkdir -p "$REGISTRY_DIR/data"
   # Our own config: the packaged one has auth and listens on every interface.
-  cat >"$S/registry/config.yml" <<EOF
+  cat >"$REGISTRY_DIR/config.yml" <<EOF
 version: 0.1
 log:
   level: info
@@ -141,27 +149,27 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $S/registry/data
+    rootdirectory: $REGISTRY_DIR/data
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:5000
+  addr: 127.0.0.1:$REGISTRY_PORT
 EOF
   log "registry: starting"
-  start_bg "$S/registry/registry.pid" "$LOGS/registry.log" docker-registry serve "$S/registry/config.yml"
+  start_bg "$REGISTRY_DIR/registry.pid" "$LOGS/registry.log" docker-registry serve "$REGISTRY_DIR/config.yml"
   wait_for registry "$LOGS/registry.log" 30 "$BG_PID" registry_ok
 }
 
 up_kafka() {
   if kafka_ok; then log "kafka: already up"; return; fi
-  local k="$S/kafka"
+  local k="$KAFKA_DIR"
   mkdir -p "$k/data"
   cat >"$k/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -190,7 +198,7 @@ logger.kafka.level = info
 logger.apache.name = org.apache.kafka
 logger.apache.level = info
 EOF
-  local jvm=(-Dlog4j2.configurationFile="$k/log4j2.properties" -cp "$k/lib/*")
+  local jvm=(-Dlog4j2.configurationFile="$k/log4j2.properties" -cp "$KAFKA_LIB/*")
   if [[ ! -f "$k/data/meta.properties" ]]; then
     # Static quorum (controller.quorum.voters), so no --standalone.
     local id
@@ -314,6 +322,8 @@ cmd_status() {
   line base "$b" "$BASE_IMAGE" "-"
 }
 
+# Sourced (dev/fault-farm.sh): only the functions above.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 [[ $EUID == 0 ]] || die "run as root (dockerd, binfmt_misc, apt-get)"
 case "${1:-}" in
   install) mkdir -p "$LOGS"; cmd_install ;;
