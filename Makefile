@@ -1,6 +1,6 @@
 # buildfarm: the two commands are `make demo` and `make test` (see README.md).
 # Data, pids and logs of the local stack live under $BUILDFARM_STACK_DIR (default .stack/).
-.PHONY: demo test up down status build services bench bench-full
+.PHONY: demo test test-faults up down status build services bench bench-full
 
 demo:
 	dev/demo.sh
@@ -30,3 +30,8 @@ bench:
 
 bench-full:
 	dev/bench.sh full
+
+# Fault injection on a farm of its own (dev/fault-farm.sh), not part of `make test`: kills agents,
+# the controller and the broker, stops the registry. Holds the farm lock: it shares the CPU.
+test-faults:
+	dev/test-faults.sh
