@@ -24,6 +24,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -269,6 +270,38 @@ class FaultInjectionTest {
         assertThat(done.getState()).as(done.getFailureReason()).isEqualTo(Build.State.SUCCEEDED);
         // Taken from the agent that built it, not run again.
         assertThat(done.getPlatformBuilds(0).getAttempt()).isEqualTo(running.getAttempt());
+    }
+
+    @Test
+    void i_drainedAgentLeavesItsGroupAndABusyAgentTakesNoSecondJob() throws Exception {
+        Build first = submit(dockerfile(30), false, "linux/amd64");
+        PlatformBuild running = awaitRunning(first.getName(), "linux/amd64", 0, END);
+        String busy = FaultFarm.partOfAgent(running.getAgent());
+        String other = busy.equals("agent-1") ? "agent-2" : "agent-1";
+        // SIGTERM: the idle agent drains at once and leaves the group (a static member would otherwise
+        // keep its partitions for its whole session).
+        FaultFarm.stop(other);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", Farm.KAFKA))) {
+            Awaitility.await("fault-" + other + " out of the amd64 group").atMost(Duration.ofSeconds(3))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> admin.describeConsumerGroups(List.of("buildfarm-agents-linux-amd64"))
+                            .all().get().get("buildfarm-agents-linux-amd64").members().stream()
+                            .noneMatch(m -> m.groupInstanceId().orElse("").startsWith("fault-" + other + "-")));
+        }
+        // Every partition is now the busy agent's: it pauses them, so the next job waits for it.
+        Build second = submit(dockerfile(1), false, "linux/amd64");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        while (System.nanoTime() < until && platform(first.getName(), "linux/amd64").getState() == Build.State.RUNNING) {
+            assertThat(platform(second.getName(), "linux/amd64").getState()).as("the second job while the first runs")
+                    .isEqualTo(Build.State.QUEUED);
+            Thread.sleep(250);
+        }
+        Build firstDone = invariants.check(first.getName(), END);
+        Build secondDone = invariants.check(second.getName(), END);
+        assertThat(firstDone.getState()).isEqualTo(Build.State.SUCCEEDED);
+        assertThat(firstDone.getPlatformBuilds(0).getAttempt()).isEqualTo(running.getAttempt());
+        assertThat(secondDone.getState()).isEqualTo(Build.State.SUCCEEDED);
+        assertThat(secondDone.getPlatformBuilds(0).getAttempt()).isEqualTo(1);
+        assertThat(secondDone.getPlatformBuilds(0).getAgent()).isEqualTo("fault-" + busy);
     }
 
     /** The job the controller dispatched for a build's platform, read from the fault farm's job topic. */
