@@ -5,6 +5,8 @@
 # Usage: dev/bench.sh [quick|full] [--profile]    quick (default): T1–T9, #4 cancel, #3 webhook in under
 #                                                 5 minutes; full: the same with longer runs and more samples
 #        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
+#        dev/bench.sh faults   the fault campaign on the fault farm (dev/fault-farm.sh, started and stopped here):
+#                              jobs lost, duplicate winners, lost-agent detection, kill-to-rerun
 # --profile: a JFR recording of the controller during T1/T2; its top frames are printed under the table.
 # T1/T2 stop the agent and start it again afterwards; this script starts it again on any exit too.
 # On a farm shared with other runs, hold the lock for the whole run:
@@ -17,7 +19,17 @@ cd "$REPO"
 mode="${1:-quick}"
 case "$mode" in
   quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|--profile) ;;
-  *) sed -n '5,8p' "$0" >&2; exit 2 ;;
+  faults)
+    # A farm of its own, so the kills reach nothing else; it shares the CPU, so hold the farm lock.
+    if [[ -z "${FAULTS_LOCKED:-}" ]]; then exec env FAULTS_LOCKED=1 flock -o /tmp/buildfarm-farm.lock "$0" "$@"; fi
+    "$DEV/stack.sh" up >/dev/null
+    [[ -f bench/target/bench-0.1.0-SNAPSHOT.jar && -f controller/target/quarkus-app/quarkus-run.jar ]] || ./mvnw -B -q install -DskipTests
+    trap '"$DEV/fault-farm.sh" down >/dev/null 2>&1 || true' EXIT
+    "$DEV/fault-farm.sh" up >/dev/null
+    export $("$DEV/fault-farm.sh" env)
+    ./mvnw -B -q -pl bench compile exec:java -Dexec.args="faults"
+    exit ;;
+  *) sed -n '5,10p' "$0" >&2; exit 2 ;;
 esac
 
 "$DEV/stack.sh" up >/dev/null

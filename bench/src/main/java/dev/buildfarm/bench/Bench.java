@@ -47,6 +47,10 @@ public final class Bench {
         List<String> rest = new ArrayList<>(List.of(args));
         boolean profile = rest.remove("--profile");
         String mode = rest.isEmpty() ? "quick" : rest.get(0);
+        if (mode.equals("faults")) {
+            faults();
+            return;
+        }
         Sizes sizes = mode.equals("full") ? full(profile) : quick(profile);
         List<String> parts = switch (mode) {
             case "quick", "full" -> List.of("lifecycle", "logs", "cancel", "webhook", "submit", "build", "memory");
@@ -122,6 +126,32 @@ public final class Bench {
         System.out.println("written: " + written + " (and .json; latest.md, latest.json beside it)");
         // gRPC and Kafka threads must not keep exec:java waiting.
         System.exit(ok ? 0 : 1);
+    }
+
+    /**
+     * The fault campaign alone, on the fault farm (dev/bench.sh faults starts it): BENCH_FAULT_AGENT_KILLS
+     * (20) agent kills and BENCH_FAULT_CONTROLLER_KILLS (5) controller kills under a stream of builds.
+     */
+    private static void faults() throws Exception {
+        Instant started = Instant.now();
+        long startNanos = System.nanoTime();
+        Machine machine = Machine.current();
+        List<Figure> figures = new ArrayList<>();
+        boolean ok;
+        try (Farm farm = new Farm()) {
+            ok = measure("F", "fault campaign", figures, () -> new FaultBench(farm,
+                    Integer.parseInt(Farm.env("BENCH_FAULT_AGENT_KILLS", "20")),
+                    Integer.parseInt(Farm.env("BENCH_FAULT_CONTROLLER_KILLS", "5"))).run());
+        }
+        Report report = new Report("faults", started, Duration.ofNanos(System.nanoTime() - startNanos),
+                Machine.gitCommit().orElse("unknown"), "the fault farm (dev/fault-farm.sh), jars of " + System.getProperty("user.dir"),
+                machine, figures, List.of());
+        Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results"), "faults"));
+        System.out.println();
+        System.out.print(report.markdown());
+        System.out.println();
+        System.out.println("written: " + written + " (and .json; latest.md, latest.json beside it)");
+        System.exit(ok && figures.stream().noneMatch(f -> Boolean.FALSE.equals(f.met())) ? 0 : 1);
     }
 
     /** Runs one part; a failure becomes a row saying so, and the other parts still run. */
