@@ -42,6 +42,7 @@ kafka_part() { stack eval 'up_kafka; wait_kafka'; }
 . "$DEV/services.sh"
 RUN="$F/pids"
 LOGS="$F/logs"
+SERVICES_APPEND_LOGS=1 # a part killed and started again keeps the log of its earlier life
 mkdir -p "$RUN" "$LOGS"
 log() { echo "[fault-farm] $(date +%T) $*"; }
 port_of() {

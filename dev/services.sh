@@ -44,7 +44,9 @@ start() {
   # closed so a service never inherits a caller's lock (flock) or pipe and holds it for its lifetime.
   (
     for fd in /proc/$BASHPID/fd/*; do fd="${fd##*/}"; ((fd > 2)) && eval "exec $fd>&-"; done
-    exec setsid java "$@" -jar "$(jar_of "$name")" >"$LOGS/$name.log" 2>&1 </dev/null
+    # SERVICES_APPEND_LOGS (dev/fault-farm.sh): a restarted service's log follows the one it replaces.
+    if [[ -n "${SERVICES_APPEND_LOGS:-}" ]]; then exec >>"$LOGS/$name.log"; else exec >"$LOGS/$name.log"; fi
+    exec setsid java "$@" -jar "$(jar_of "$name")" 2>&1 </dev/null
   ) &
   echo $! >"$RUN/$name.pid"
 }

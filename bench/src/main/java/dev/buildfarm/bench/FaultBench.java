@@ -50,6 +50,8 @@ final class FaultBench {
     private final long submitEveryMillis = Long.parseLong(Farm.env("BENCH_FAULT_SUBMIT_EVERY_MS", "10000"));
     private volatile boolean submitting = true;
     private int submitErrors;
+    /** Kills that landed just after the job's result was reported, so no rerun was due. */
+    private int afterEnd;
 
     FaultBench(Farm farm, int agentKills, int controllerKills) {
         this.farm = farm;
@@ -80,20 +82,26 @@ final class FaultBench {
                 Double lost = null;
                 Double again = null;
                 long until = killed + TimeUnit.SECONDS.toNanos(120);
-                while ((lost == null || again == null) && System.nanoTime() < until) {
+                boolean endedFirst = false;
+                while ((lost == null || again == null && !endedFirst) && System.nanoTime() < until) {
                     if (lost == null && agentState("agents/" + target.agent) == Agent.State.LOST) {
                         lost = (System.nanoTime() - killed) / 1e6;
                     }
-                    if (again == null) {
+                    if (again == null && !endedFirst) {
                         PlatformBuild pb = amd64(farm.get(target.build));
-                        if (pb.getAttempt() > target.attempt && pb.getState() != Build.State.QUEUED || TERMINAL.contains(pb.getState()) && pb.getAttempt() > target.attempt) {
+                        if (pb.getAttempt() > target.attempt && pb.getState() != Build.State.QUEUED) {
                             again = (System.nanoTime() - killed) / 1e6;
+                        } else if (pb.getAttempt() == target.attempt && TERMINAL.contains(pb.getState())) {
+                            // The agent reported its result between the look and the kill: nothing to run again.
+                            endedFirst = true;
+                            afterEnd++;
                         }
                     }
                     Thread.sleep(100);
                 }
-                System.out.printf(Locale.ROOT, "agent kill %d/%d (%s, %s attempt %d): LOST after %s, running again after %s%n", kill, agentKills,
-                        target.agent, target.build, target.attempt, lost == null ? "-" : Stats.ms(lost), again == null ? "-" : Stats.ms(again));
+                System.out.printf(Locale.ROOT, "agent kill %d/%d (%s, %s attempt %d): LOST after %s, running again after %s%s%n", kill, agentKills,
+                        target.agent, target.build, target.attempt, lost == null ? "-" : Stats.ms(lost), again == null ? "-" : Stats.ms(again),
+                        endedFirst ? " (its job had ended just before the kill)" : "");
                 Optional.ofNullable(lost).ifPresent(detection::add);
                 Optional.ofNullable(again).ifPresent(rerun::add);
                 script("start", part);
@@ -154,7 +162,8 @@ final class FaultBench {
                 Stats.ms(det.p99()), det.count()), "", null, "SIGKILL → ListAgents shows the agent LOST",
                 det.millisValues("detection_")));
         figures.add(new Figure("F4", "kill-to-rerun", String.format(Locale.ROOT, "p50 %s, p99 %s (n=%d)", Stats.ms(re.p50()), Stats.ms(re.p99()),
-                re.count()), "p99 ≤ 15 s", re.count() == agentKills && re.p99() <= 15_000,
+                re.count()) + (afterEnd > 0 ? "; " + afterEnd + " kills landed just after the job had reported, nothing to rerun" : ""),
+                "p99 ≤ 15 s", re.count() == agentKills - afterEnd && re.p99() <= 15_000,
                 "SIGKILL → the killed agent's job claimed again as a new attempt (GetBuild)", re.millisValues("rerun_")));
         if (!controllerBack.isEmpty()) {
             Stats back = Stats.of(controllerBack);
