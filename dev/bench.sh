@@ -4,7 +4,8 @@
 # and writes it to bench/results/<time>-<mode>.md and .json, and to latest.md and latest.json.
 # Usage: dev/bench.sh [quick|full] [--profile]    quick (default): T1–T9, #4 cancel, #3 webhook in under
 #                                                 5 minutes; full: the same with longer runs and more samples
-#        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
+#        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory|fairness [--profile]   one part, quick sizes
+#        (fairness, not in quick/full: a quiet namespace's queue wait while another floods, vs. idle)
 # --profile: a JFR recording of the controller during T1/T2; its top frames are printed under the table.
 # T1/T2 stop the agent and start it again afterwards; this script starts it again on any exit too.
 # On a farm shared with other runs, hold the lock for the whole run:
@@ -16,8 +17,8 @@ cd "$REPO"
 
 mode="${1:-quick}"
 case "$mode" in
-  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|--profile) ;;
-  *) sed -n '5,8p' "$0" >&2; exit 2 ;;
+  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|--profile) ;;
+  *) sed -n '5,9p' "$0" >&2; exit 2 ;;
 esac
 
 "$DEV/stack.sh" up >/dev/null
