@@ -4,7 +4,8 @@
 # and writes it to bench/results/<time>-<mode>.md and .json, and to latest.md and latest.json.
 # Usage: dev/bench.sh [quick|full] [--profile]    quick (default): T1–T9, #4 cancel, #3 webhook in under
 #                                                 5 minutes; full: the same with longer runs and more samples
-#        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
+#        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory|fairness [--profile]   one part, quick sizes
+#        (fairness, not in quick/full: a quiet namespace's queue wait while another floods, vs. idle)
 #        dev/bench.sh faults   the fault campaign on the fault farm (dev/fault-farm.sh, started and stopped here):
 #                              jobs lost, duplicate winners, lost-agent detection, kill-to-rerun
 # --profile: a JFR recording of the controller during T1/T2; its top frames are printed under the table.
@@ -18,7 +19,7 @@ cd "$REPO"
 
 mode="${1:-quick}"
 case "$mode" in
-  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|--profile) ;;
+  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|--profile) ;;
   faults)
     # A farm of its own, so the kills reach nothing else; it shares the CPU, so hold the farm lock.
     if [[ -z "${FAULTS_LOCKED:-}" ]]; then exec env FAULTS_LOCKED=1 flock -o /tmp/buildfarm-farm.lock "$0" "$@"; fi
@@ -29,7 +30,7 @@ case "$mode" in
     export $("$DEV/fault-farm.sh" env)
     ./mvnw -B -q -pl bench compile exec:java -Dexec.args="faults"
     exit ;;
-  *) sed -n '5,10p' "$0" >&2; exit 2 ;;
+  *) sed -n '5,11p' "$0" >&2; exit 2 ;;
 esac
 
 "$DEV/stack.sh" up >/dev/null

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * Bench [quick|full] [--profile]   the suite: T1–T9 of issue 9, plus #4 cancel and #3 webhook figures
- * Bench submit|lifecycle|logs|cancel|webhook|build|memory [--profile]   one part, quick sizes
+ * Bench submit|lifecycle|logs|cancel|webhook|build|memory|fairness [--profile]   one part, quick sizes
  * </pre>
  *
  * Order: on an idle farm first (T3/T4/T6, T5, cancel, webhook), then the submit load with the agent
@@ -54,9 +54,9 @@ public final class Bench {
         Sizes sizes = mode.equals("full") ? full(profile) : quick(profile);
         List<String> parts = switch (mode) {
             case "quick", "full" -> List.of("lifecycle", "logs", "cancel", "webhook", "submit", "build", "memory");
-            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory" -> List.of(mode);
+            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory", "fairness" -> List.of(mode);
             default -> {
-                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory] [--profile]");
+                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness] [--profile]");
                 System.exit(2);
                 yield List.of();
             }
@@ -105,6 +105,10 @@ public final class Bench {
                         rss.phase("builds");
                         ok &= measure("T7/T8", "four-platform build vs podman", figures,
                                 () -> new BuildBench(farm, sizes.noCacheRounds(), sizes.cacheRounds()).run());
+                    }
+                    case "fairness" -> {
+                        rss.phase("builds");
+                        ok &= measure("#5", "fair share", figures, () -> new FairnessBench(farm, 5, 100).run());
                     }
                     case "memory" -> {
                         rss.phase("");

@@ -3,7 +3,10 @@ package dev.buildfarm.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildSpec;
+import dev.buildfarm.api.v1.ManifestAssemblerServiceGrpc;
+import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.ListBuildsRequest;
@@ -71,7 +74,43 @@ class BadInputTest {
                 row("directory with ..", s -> s.setDockerfileDirectory("../outside"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "leaves the repository"),
                 row("absolute directory", s -> s.setDockerfileDirectory("/etc"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "relative path"),
                 row("unknown ref", s -> s.setSource(s.getSource().toBuilder().setRef("no-such-branch")), Status.Code.FAILED_PRECONDITION, "spec.source.ref", "'no-such-branch' is neither a branch nor a tag"),
-                row("unreachable source", s -> s.setSource(s.getSource().toBuilder().setUrl("git://127.0.0.1:1/nothing.git")), Status.Code.FAILED_PRECONDITION, "spec.source.url", "cannot read git repository"));
+                row("unreachable source", s -> s.setSource(s.getSource().toBuilder().setUrl("git://127.0.0.1:1/nothing.git")), Status.Code.FAILED_PRECONDITION, "spec.source.url", "cannot read git repository"),
+                // Git URLs: only https, http, ssh and git; nothing git would read as an option or a remote helper.
+                url("remote helper ext::", "ext::sh -c touch% /tmp/pwned", "remote-helper address"),
+                url("remote helper fd::", "fd::3", "remote-helper address"),
+                url("option injection", "--upload-pack=touch /tmp/pwned", "starts with '-', which git reads as an option"),
+                url("host as an ssh option", "ssh://-oProxyCommand=touch%20x/app.git", "the host '-oProxyCommand=touch%20x' starts with '-'"),
+                url("user as an ssh option", "ssh://-oProxyCommand=x@127.0.0.1/app.git", "the user '-oProxyCommand=x' starts with '-'"),
+                url("ftp scheme", "ftp://127.0.0.1/app.git", "scheme 'ftp' is not allowed"),
+                url("scp-like address", "git@127.0.0.1:team/app.git", "has no scheme"),
+                url("spaces in url", "git://127.0.0.1/a b.git", "spaces or control characters"),
+                url("url over 2048 characters", "git://127.0.0.1/" + "a".repeat(2100), "at most 2048"),
+                // Link-local and cloud metadata hosts, however they are written.
+                url("metadata address", "http://169.254.169.254/latest/meta-data/", "'169.254.169.254' is 169.254.169.254, a link-local or cloud metadata address"),
+                url("metadata address in decimal", "http://2852039166/x.git", "is 169.254.169.254, a link-local or cloud metadata address"),
+                url("metadata address in hex", "http://0xa9fea9fe/x.git", "is 169.254.169.254"),
+                url("alibaba cloud metadata", "https://100.100.100.200/x.git", "is 100.100.100.200, a link-local or cloud metadata address"),
+                url("link-local ipv6", "git://[fe80::1]/x.git", "link-local or cloud metadata address"),
+                url("aws ipv6 metadata", "http://[fd00:ec2::254]/x.git", "link-local or cloud metadata address"),
+                url("ipv4-mapped metadata", "http://[::ffff:169.254.169.254]/x.git", "link-local or cloud metadata address"),
+                url("metadata name", "http://metadata.google.internal/x.git", "'metadata.google.internal' is a cloud metadata service"),
+                url("metadata short name", "http://metadata/x.git", "'metadata' is a cloud metadata service"),
+                // Sizes and grammars of the other fields.
+                row("directory over 1024 characters", s -> s.setDockerfileDirectory("d/".repeat(600)), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "at most 1024"),
+                row("control character in directory", s -> s.setDockerfileDirectory("hello\u0007"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "without control characters"),
+                row("dockerfile name with a slash", s -> s.setDockerfileName("../Dockerfile"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_name", "without '/'"),
+                row("build arg value over 4096", s -> s.putBuildArgs("V", "x".repeat(4097)), Status.Code.INVALID_ARGUMENT, "spec.build_args[V]", "longer than 4096"),
+                row("build arg key grammar", s -> s.putBuildArgs("1X", "v"), Status.Code.INVALID_ARGUMENT, "spec.build_args[1X]", "key must match"),
+                row("automatic build arg", s -> s.putBuildArgs("TARGETARCH", "x"), Status.Code.INVALID_ARGUMENT, "spec.build_args[TARGETARCH]", "set by the farm"),
+                row("tag over 128 characters", s -> s.clearTags().addTags("t".repeat(129)), Status.Code.INVALID_ARGUMENT, "spec.tags[0]", "OCI distribution grammar"),
+                row("repository over 255 characters", s -> s.setRepository(Farm.REGISTRY + "/" + "a".repeat(256)), Status.Code.INVALID_ARGUMENT, "spec.repository", "OCI distribution grammar"),
+                row("repository without registry host", s -> s.setRepository("hello"), Status.Code.INVALID_ARGUMENT, "spec.repository", "registry-host"),
+                row("ref over 255 characters", s -> s.setSource(s.getSource().toBuilder().setRef("r".repeat(256))), Status.Code.INVALID_ARGUMENT, "spec.source.ref", "not a valid git ref"),
+                row("ref as an option", s -> s.setSource(s.getSource().toBuilder().setRef("--upload-pack=x")), Status.Code.INVALID_ARGUMENT, "spec.source.ref", "leading '-'"));
+    }
+
+    private static Arguments url(String name, String url, String rule) {
+        return row(name, s -> s.setSource(s.getSource().toBuilder().setUrl(url)), Status.Code.INVALID_ARGUMENT, "spec.source.url", rule);
     }
 
     private static Arguments row(String name, UnaryOperator<BuildSpec.Builder> change, Status.Code code, String field, String rule) {
@@ -100,6 +139,80 @@ class BadInputTest {
 
         assertThat(newestBuildName()).as("nothing stored").isEqualTo(newestBefore);
         assertThat(queuedJobs()).as("nothing queued").isEqualTo(queuedBefore);
+    }
+
+    @Test
+    void aRequestOverTheMessageSizeLimitIsRefusedAndStoresNothing() throws Exception {
+        String newestBefore = newestBuildName();
+        long queuedBefore = queuedJobs();
+        // 5 MiB, over the 4 MiB the controller accepts: refused by the gRPC server before any of it is read as a spec.
+        SubmitBuildRequest request = SubmitBuildRequest.newBuilder()
+                .setRequestId("oversized-" + UUID.randomUUID())
+                .setSpec(valid().putBuildArgs("HUGE", "x".repeat(5 << 20)))
+                .build();
+        assertThatThrownBy(() -> Farm.builds().submitBuild(request))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        assertThat(newestBuildName()).as("nothing stored").isEqualTo(newestBefore);
+        assertThat(queuedJobs()).as("nothing queued").isEqualTo(queuedBefore);
+        // The controller still serves the next call.
+        assertThat(Farm.builds().listBuilds(ListBuildsRequest.newBuilder().setPageSize(1).build())).isNotNull();
+    }
+
+    @Test
+    void theAssemblerRefusesARequestOverItsMessageSizeLimit() throws Exception {
+        String path = "e2e/oversized-" + UUID.randomUUID().toString().substring(0, 8);
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", 8082).usePlaintext().build();
+        try {
+            PublishIndexRequest.Builder request = PublishIndexRequest.newBuilder().setRepository(Farm.REGISTRY + "/" + path);
+            for (int i = 0; i < 40_000; i++) {
+                request.addTags("t" + "x".repeat(120) + i);
+            }
+            assertThat(request.build().getSerializedSize()).isGreaterThan(4 << 20);
+            assertThatThrownBy(() -> ManifestAssemblerServiceGrpc.newBlockingStub(channel).publishIndex(request.build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        } finally {
+            channel.shutdownNow();
+        }
+        assertThat(Registry.tags(path).path("tags").size()).as("nothing published").isZero();
+    }
+
+    /**
+     * A symbolic link in the repository that leads out of the checkout, as the Dockerfile directory or
+     * as the Dockerfile: the controller cannot see it, so the agent refuses it and the platform fails
+     * saying why; nothing is published.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linksOut")
+    void aSymbolicLinkLeadingOutOfTheCheckoutFailsThePlatform(String name, String directory, String dockerfile) throws Exception {
+        GitFixtures.Repo linked = GitFixtures.publishWithLinks(
+                Map.of("app/Dockerfile", "FROM " + Farm.REGISTRY + "/library/busybox:latest\nRUN true\n"),
+                Map.of("escape", "/etc", "app/Dockerfile.out", "/etc/passwd", "app/Dockerfile.up", "../../../../../../../../etc/passwd"));
+        String path = "e2e/link-out-" + UUID.randomUUID().toString().substring(0, 8);
+        Build build = Farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
+                .setRequestId("link-out-" + UUID.randomUUID())
+                .setSpec(BuildSpec.newBuilder()
+                        .setSource(GitSource.newBuilder().setUrl(linked.url()).setRef("main"))
+                        .setDockerfileDirectory(directory).setDockerfileName(dockerfile)
+                        .addPlatforms("linux/amd64")
+                        .setRepository(Farm.REGISTRY + "/" + path)
+                        .addTags("latest"))
+                .build());
+        Build done = Farm.awaitFinal(build.getName(), java.time.Duration.ofMinutes(2));
+
+        assertThat(done.getState()).isEqualTo(Build.State.FAILED);
+        assertThat(done.getPlatformBuilds(0).getFailureReason()).contains("symbolic link leading out of the checkout");
+        assertThat(done.getFailureReason()).startsWith("linux/amd64: ").contains("symbolic link leading out of the checkout");
+        assertThat(done.getIndexDigest()).isEmpty();
+        assertThat(Registry.tags(path).path("tags").size()).as("nothing published").isZero();
+    }
+
+    static Stream<Arguments> linksOut() {
+        return Stream.of(
+                Arguments.of("directory linked to /etc", "escape", "Dockerfile"),
+                Arguments.of("Dockerfile linked to /etc/passwd", "app", "Dockerfile.out"),
+                Arguments.of("Dockerfile linked up and out", "app", "Dockerfile.up"));
     }
 
     @Test

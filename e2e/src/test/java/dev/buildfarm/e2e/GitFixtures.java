@@ -3,6 +3,7 @@ package dev.buildfarm.e2e;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.UUID;
@@ -42,15 +43,32 @@ final class GitFixtures {
         return publish(dir);
     }
 
+    /** A repository holding these files (path → content) and symbolic links (path → where it points, as written). */
+    static Repo publishWithLinks(java.util.Map<String, String> files, java.util.Map<String, String> links) throws Exception {
+        Path dir = Files.createTempDirectory("fixture");
+        for (var file : files.entrySet()) {
+            Path target = dir.resolve(file.getKey());
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, file.getValue());
+        }
+        for (var link : links.entrySet()) {
+            Path at = dir.resolve(link.getKey());
+            Files.createDirectories(at.getParent());
+            Files.createSymbolicLink(at, Path.of(link.getValue()));
+        }
+        return publish(dir);
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {
             paths.forEach(p -> {
                 Path target = to.resolve(from.relativize(p).toString());
                 try {
-                    if (Files.isDirectory(p)) {
+                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                         Files.createDirectories(target);
                     } else {
-                        Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+                        // A symbolic link is copied as the link (git stores it as one), never as what it points at.
+                        Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);

@@ -16,6 +16,7 @@ import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
+import dev.buildfarm.common.SourceHosts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -26,6 +27,7 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Enumeration;
@@ -147,21 +149,18 @@ public class JobRunner {
         if (spec.getContextDigest().isEmpty()) {
             source = job.getCommit();
             log.line("building " + job.getBuildName() + " for " + platform + " at " + source);
-            GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
+            try {
+                GitCheckout.checkout(spec.getSource().getUrl(), job.getCommit(), workspace, credentials);
+            } catch (SourceHosts.Refused e) {
+                throw new ImageBuilder.BuildFailure("checkout refused: " + e.getMessage());
+            }
         } else {
             source = "the uploaded context " + spec.getContextDigest();
             log.line("building " + job.getBuildName() + " for " + platform + " from " + source);
             fetchContext(job, attempt, workspace, log);
         }
-        Path context = workspace.resolve(spec.getDockerfileDirectory()).normalize();
-        Path dockerfile = context.resolve(spec.getDockerfileName()).normalize();
-        if (!context.startsWith(workspace) || !Files.isDirectory(context)) {
-            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + spec.getDockerfileDirectory() + "' does not exist in " + source);
-        }
-        if (!Files.isRegularFile(dockerfile) || !dockerfile.toRealPath().startsWith(workspace.toRealPath())) {
-            throw new ImageBuilder.BuildFailure("no Dockerfile '" + spec.getDockerfileName() + "' in '"
-                    + spec.getDockerfileDirectory() + "' of " + source);
-        }
+        Path context = buildContext(workspace, spec, source);
+        Path dockerfile = context.resolve(spec.getDockerfileName());
         Map<String, String> args = new LinkedHashMap<>(spec.getBuildArgsMap());
         args.putAll(automaticArgs(platform, enginePlatform));
         log.stage("pull");
@@ -176,6 +175,51 @@ public class JobRunner {
         String digest = builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
                 staging, job.getJobId() + "-" + platform.slug()), log::line, () -> log.stage("push"), cancellation);
         return new Pushed(staging, digest);
+    }
+
+    /**
+     * The Dockerfile directory and the Dockerfile, as real paths, refused when either is, or passes
+     * through, a symbolic link leading out of the checkout: the engine would read (and send as the
+     * build context) whatever the link points at on the agent's host.
+     */
+    static Path buildContext(Path workspace, BuildSpec spec, String source) throws IOException {
+        Path root = workspace.toRealPath();
+        String directory = spec.getDockerfileDirectory();
+        Path context = root.resolve(directory).normalize();
+        if (!context.startsWith(root) || !Files.exists(context, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + directory + "' does not exist in " + source);
+        }
+        Path realContext = realPath(context, "dockerfile_directory '" + directory + "'", source);
+        if (!realContext.startsWith(root)) {
+            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + directory
+                    + "' is or passes through a symbolic link leading out of the checkout (to " + realContext + ")");
+        }
+        if (!Files.isDirectory(realContext)) {
+            throw new ImageBuilder.BuildFailure("dockerfile_directory '" + directory + "' is not a directory in " + source);
+        }
+        Path dockerfile = realContext.resolve(spec.getDockerfileName()).normalize();
+        String what = "Dockerfile '" + spec.getDockerfileName() + "' in '" + directory + "'";
+        if (!Files.exists(dockerfile, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ImageBuilder.BuildFailure("no " + what + " of " + source);
+        }
+        Path realDockerfile = realPath(dockerfile, what, source);
+        if (!realDockerfile.startsWith(root)) {
+            throw new ImageBuilder.BuildFailure(what + " is a symbolic link leading out of the checkout (to " + realDockerfile + ")");
+        }
+        if (!Files.isRegularFile(realDockerfile)) {
+            throw new ImageBuilder.BuildFailure("no " + what + " of " + source + " (it is not a regular file)");
+        }
+        return realContext;
+    }
+
+    private static Path realPath(Path path, String what, String source) throws IOException {
+        try {
+            return path.toRealPath();
+        } catch (java.nio.file.NoSuchFileException e) {
+            // A dangling link: name where it leads, which says whether it left the checkout.
+            throw new ImageBuilder.BuildFailure(what + " is a symbolic link to nothing in " + source
+                    + (Files.isSymbolicLink(path) ? " (" + Files.readSymbolicLink(path) + ")" : ""));
+        }
     }
 
     /** Streams the job's uploaded context from the controller straight into the workspace. */

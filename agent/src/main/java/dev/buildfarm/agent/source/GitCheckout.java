@@ -1,6 +1,7 @@
 package dev.buildfarm.agent.source;
 
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.SourceHosts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -23,7 +24,17 @@ public final class GitCheckout {
     }
 
     public static void checkout(String url, String commit, Path directory, Optional<SourceCredentials> credentials)
-            throws GitAPIException {
+            throws GitAPIException, SourceHosts.Refused {
+        checkout(url, commit, directory, credentials, new SourceHosts(SourceHosts.SYSTEM));
+    }
+
+    /**
+     * The source's host is checked again right before the fetch: the name may resolve to a
+     * link-local or metadata address now although it did not when the build was submitted.
+     */
+    public static void checkout(String url, String commit, Path directory, Optional<SourceCredentials> credentials,
+                                SourceHosts hosts) throws GitAPIException, SourceHosts.Refused {
+        hosts.checkUrl(url);
         try (Git git = Git.init().setDirectory(directory.toFile()).call()) {
             git.remoteAdd().setName("origin").setUri(new URIish(url)).call();
             FetchCommand fetch = git.fetch()

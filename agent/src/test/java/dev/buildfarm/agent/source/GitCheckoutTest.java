@@ -100,4 +100,16 @@ class GitCheckoutTest {
         assertThatThrownBy(() -> GitCheckout.checkout(url, commit, temp.resolve("wrong"), Optional.of(wrong)))
                 .isInstanceOf(TransportException.class).hasMessageContaining("not authorized");
     }
+
+    @Test
+    void aSourceWhoseNameNowResolvesToAMetadataAddressIsNotFetched() {
+        // The name passed at submit time; by the time the agent fetches, it resolves to the metadata service.
+        dev.buildfarm.common.SourceHosts rebound = new dev.buildfarm.common.SourceHosts(
+                host -> new java.net.InetAddress[] {java.net.InetAddress.getByName("169.254.169.254")});
+        Path checkout = temp.resolve("rebound");
+        assertThatThrownBy(() -> GitCheckout.checkout(url.replace("127.0.0.1", "git.example"), commit, checkout, Optional.of(TOKEN), rebound))
+                .isInstanceOf(dev.buildfarm.common.SourceHosts.Refused.class)
+                .hasMessageContaining("'git.example' resolves to 169.254.169.254");
+        assertThat(checkout).doesNotExist();
+    }
 }

@@ -4,6 +4,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
+import dev.buildfarm.controller.admission.Admission;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
@@ -80,6 +81,9 @@ public class AgentJobs {
     @Inject
     RuleStore rules;
 
+    @Inject
+    Admission admission;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
 
@@ -137,7 +141,8 @@ public class AgentJobs {
         if (policy == BuildSpec.Emulation.ALWAYS || !emulated) {
             return null;
         }
-        Duration waited = Duration.between(pb.createTime, now);
+        // Time spent waiting for admission is not time a native agent could have taken the job.
+        Duration waited = Duration.between(pb.admitTime != null ? pb.admitTime : pb.createTime, now);
         if (waited.compareTo(nativeWait) >= 0 || !agents.nativeAgentAlive(pb.platform, now)) {
             return null;
         }
@@ -187,6 +192,7 @@ public class AgentJobs {
         }
         metrics.finished(pb);
         events.platformChanged(pb);
+        admission.passAfterCommit();
         boolean ready = settle(build, now);
         return new Finished(build.state, ready, build.id);
     }
@@ -211,6 +217,7 @@ public class AgentJobs {
         }
         metrics.finished(pb);
         events.platformChanged(pb);
+        admission.passAfterCommit();
         boolean ready = settle(build, now);
         return new Finished(build.state, ready, build.id);
     }
@@ -282,7 +289,6 @@ public class AgentJobs {
                     + " has succeeded or is still running");
         }
         Instant now = clock.instant();
-        BuildSpec spec = BuildMapper.specFromJson(build.spec);
         for (PlatformBuildEntity pb : again) {
             pb.attemptsBeforeRetry = pb.attempt;
             pb.state = BuildState.QUEUED;
@@ -291,9 +297,11 @@ public class AgentJobs {
             pb.startTime = null;
             pb.endTime = null;
             pb.createTime = now;
-            store.dispatch(pb, spec);
+            // Queued again behind the admission limits, like a new job.
+            pb.admitTime = null;
             events.platformChanged(pb);
         }
+        admission.passAfterCommit();
         boolean started = build.platformBuilds.stream().anyMatch(p -> p.state != BuildState.QUEUED);
         build.failureReason = null;
         build.missingPlatforms = null;
@@ -329,6 +337,8 @@ public class AgentJobs {
                 events.platformChanged(pb);
             }
         }
+        // Jobs still waiting for admission are never sent; those admitted free their slots.
+        admission.passAfterCommit();
         build.failureReason = "cancelled";
         build.moveTo(BuildState.CANCELLED, now);
         events.buildChanged(build);
@@ -357,6 +367,7 @@ public class AgentJobs {
             pb.failureReason = "AGENT_LOST: " + lost + " (" + maxAttempts + " attempts)";
             pb.moveTo(BuildState.FAILED, now);
             events.platformChanged(pb);
+            admission.passAfterCommit();
             // Under publish_partial this may leave the build PUBLISHING; the publication sweep takes it.
             settle(build, now);
             return true;

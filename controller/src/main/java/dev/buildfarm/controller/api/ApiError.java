@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.List;
@@ -24,6 +25,7 @@ public class ApiError extends RuntimeException {
     private final Code code;
     private final String reason;
     private final List<Violation> violations;
+    private java.time.Duration retryAfter;
 
     private ApiError(Code code, String reason, String message, List<Violation> violations) {
         super(message);
@@ -55,6 +57,13 @@ public class ApiError extends RuntimeException {
                 List.of(new Violation(field, description)));
     }
 
+    /** RESOURCE_EXHAUSTED that a client may retry after the given delay (google.rpc.RetryInfo). */
+    public static ApiError resourceExhausted(String reason, String message, java.time.Duration retryAfter) {
+        ApiError error = new ApiError(Code.RESOURCE_EXHAUSTED, reason, message, List.of());
+        error.retryAfter = retryAfter;
+        return error;
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(Code.NOT_FOUND, "NOT_FOUND", message, List.of());
     }
@@ -72,6 +81,10 @@ public class ApiError extends RuntimeException {
                 .setCode(code.getNumber())
                 .setMessage(getMessage())
                 .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain("buildfarm.dev").build()));
+        if (retryAfter != null) {
+            status.addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(retryAfter.getSeconds()).setNanos(retryAfter.getNano())).build()));
+        }
         if (!violations.isEmpty()) {
             BadRequest.Builder badRequest = BadRequest.newBuilder();
             violations.forEach(v -> badRequest.addFieldViolationsBuilder().setField(v.field()).setDescription(v.description()));

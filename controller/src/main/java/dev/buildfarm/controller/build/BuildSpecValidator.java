@@ -3,6 +3,7 @@ package dev.buildfarm.controller.build;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.common.Platform;
+import dev.buildfarm.common.SourceHosts;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.api.ApiError.Violation;
 import java.net.URI;
@@ -40,6 +41,10 @@ public final class BuildSpecValidator {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> URL_SCHEMES = Set.of("https", "http", "ssh", "git");
     private static final int MAX_BUILD_ARG_VALUE = 4096;
+    private static final int MAX_URL = 2048;
+    private static final int MAX_DIRECTORY = 1024;
+    /** git's remote-helper syntax, "<transport>::<address>" (ext::, fd::, …). */
+    private static final Pattern REMOTE_HELPER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9+.-]*::");
 
     private final boolean allowFileUrls;
 
@@ -115,26 +120,59 @@ public final class BuildSpecValidator {
     }
 
     private void checkUrl(String url, List<Violation> violations) {
-        if (url.startsWith("-") || url.contains("::") || url.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-            violations.add(new Violation("spec.source.url", "'" + abbreviate(url) + "' is not a URL"));
+        String field = "spec.source.url";
+        if (url.length() > MAX_URL) {
+            violations.add(new Violation(field, "is " + url.length() + " characters long; at most " + MAX_URL + " are allowed"));
+            return;
+        }
+        // Git would read "-…" as an option (--upload-pack=…) and "<transport>::<address>" as a remote helper (ext:: runs a command).
+        if (url.startsWith("-")) {
+            violations.add(new Violation(field, "'" + abbreviate(url) + "' starts with '-', which git reads as an option"));
+            return;
+        }
+        if (REMOTE_HELPER.matcher(url).lookingAt()) {
+            violations.add(new Violation(field, "'" + abbreviate(url)
+                    + "' is a remote-helper address (<transport>::…), which is not allowed; use an https, http, ssh or git URL"));
+            return;
+        }
+        if (url.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+            violations.add(new Violation(field, "'" + abbreviate(url) + "' is not a URL: it contains spaces or control characters"));
             return;
         }
         URI uri;
         try {
             uri = new URI(url);
         } catch (Exception e) {
-            violations.add(new Violation("spec.source.url", "'" + abbreviate(url) + "' is not a URL"));
+            violations.add(new Violation(field, "'" + abbreviate(url) + (url.contains("://") ? "' is not a URL"
+                    : "' has no scheme; use an https, http, ssh or git URL (scp-like user@host:path is not accepted)")));
             return;
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (scheme.equals("file")) {
             if (!allowFileUrls) {
-                violations.add(new Violation("spec.source.url", "file:// sources are disabled on this farm"));
+                violations.add(new Violation(field, "file:// sources are disabled on this farm"));
             }
-        } else if (!URL_SCHEMES.contains(scheme)) {
-            violations.add(new Violation("spec.source.url", "scheme '" + scheme + "' is not allowed; use https, http, ssh or git"));
+            return;
+        }
+        if (!URL_SCHEMES.contains(scheme)) {
+            violations.add(new Violation(field, scheme.isEmpty()
+                    ? "'" + abbreviate(url) + "' has no scheme; use an https, http, ssh or git URL (scp-like user@host:path is not accepted)"
+                    : "scheme '" + scheme + "' is not allowed; use https, http, ssh or git"));
+            return;
+        }
+        String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+        int at = authority.lastIndexOf('@');
+        String user = at < 0 ? "" : authority.substring(0, at);
+        String hostAndPort = authority.substring(at + 1);
+        if (hostAndPort.startsWith("-")) {
+            violations.add(new Violation(field, "the host '" + abbreviate(hostAndPort) + "' starts with '-', which ssh reads as an option"));
+        } else if (user.startsWith("-")) {
+            violations.add(new Violation(field, "the user '" + abbreviate(user) + "' starts with '-', which ssh reads as an option"));
         } else if (uri.getHost() == null) {
-            violations.add(new Violation("spec.source.url", "'" + abbreviate(url) + "' has no host"));
+            violations.add(new Violation(field, "'" + abbreviate(url) + "' has no valid host"));
+        } else {
+            SourceHosts.literalRefusal(uri.getHost()).ifPresent(why -> violations.add(new Violation(field,
+                    "the host " + why + ", which a source may not name")));
         }
     }
 
@@ -151,6 +189,11 @@ public final class BuildSpecValidator {
         String dir = directory.strip();
         if (dir.isEmpty() || dir.equals(".") || dir.equals("./")) {
             return "";
+        }
+        if (dir.length() > MAX_DIRECTORY || dir.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            violations.add(new Violation("spec.dockerfile_directory", "'" + abbreviate(directory)
+                    + "' must be at most " + MAX_DIRECTORY + " characters without control characters"));
+            return dir;
         }
         if (dir.startsWith("/") || dir.contains("\\") || dir.contains("\0")) {
             violations.add(new Violation("spec.dockerfile_directory", "'" + abbreviate(directory)

@@ -5,6 +5,7 @@ import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.common.JobTopics;
 import dev.buildfarm.common.Platform;
+import dev.buildfarm.controller.admission.Admission;
 import dev.buildfarm.controller.dispatch.Outbox;
 import dev.buildfarm.controller.events.BuildEvents;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,15 +35,21 @@ public class BuildStore {
     @Inject
     BuildEvents events;
 
+    @Inject
+    Admission admission;
+
     @ConfigProperty(name = "buildfarm.kafka.topic-prefix")
     String topicPrefix;
 
-    /** Stores a validated build and its dispatch records (the outbox), all or nothing. */
+    /**
+     * Stores a validated build, all or nothing. Its platform jobs wait for admission, which writes
+     * each one's dispatch record (the outbox) when its platform and namespace have a free slot.
+     */
     @Transactional
     public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger) {
         BuildEntity build = newBuild(requestId, spec, commit, trigger, BuildState.QUEUED, null);
         build.persist();
-        build.platformBuilds.forEach(pb -> dispatch(pb, spec));
+        admission.passAfterCommit();
         events.buildChanged(build);
         return build;
     }

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.build;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.Trigger;
+import dev.buildfarm.controller.admission.SubmitRateLimiter;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.context.ContextStore;
 import dev.buildfarm.controller.source.GitRefResolver;
@@ -28,6 +29,9 @@ public class BuildSubmission {
     @Inject
     ContextStore contexts;
 
+    @Inject
+    SubmitRateLimiter rate;
+
     @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
     boolean allowFileUrls;
 
@@ -47,6 +51,10 @@ public class BuildSubmission {
         BuildSpecValidator validator = validator();
         validator.validateRequestId(requestId);
         BuildSpec spec = validator.validate(requested);
+        if (trigger.getKind() == Trigger.Kind.API) {
+            // Callers of SubmitBuild share their namespace's submit rate; rules fire at the pace of pushes.
+            rate.acquire(spec.getRepository());
+        }
         if (!requestId.isEmpty()) {
             Optional<BuildEntity> earlier = store.findByRequestId(requestId);
             if (earlier.isPresent()) {

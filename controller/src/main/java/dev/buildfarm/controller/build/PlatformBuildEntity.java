@@ -63,6 +63,10 @@ public class PlatformBuildEntity extends PanacheEntityBase {
     @Column(name = "create_time")
     public Instant createTime;
 
+    /** When the job was admitted (written to its Kafka topic); null while it waits under the admission limits. */
+    @Column(name = "admit_time")
+    public Instant admitTime;
+
     @Column(name = "start_time")
     public Instant startTime;
 

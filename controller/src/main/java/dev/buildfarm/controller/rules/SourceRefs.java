@@ -1,6 +1,7 @@
 package dev.buildfarm.controller.rules;
 
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.SourceHosts;
 import dev.buildfarm.controller.api.ApiError;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
@@ -19,8 +20,16 @@ public class SourceRefs {
 
     private static final int TIMEOUT_SECONDS = 20;
 
+    /** Checks the addresses of the source's host right before each listing (a name may have been rebound since the spec was validated). */
+    SourceHosts hosts = new SourceHosts(SourceHosts.SYSTEM);
+
     /** Full ref name ("refs/heads/main", "refs/tags/v1") → commit id. */
     public Map<String, String> list(String url, Optional<SourceCredentials> credentials) {
+        try {
+            hosts.checkUrl(url);
+        } catch (SourceHosts.Refused e) {
+            throw ApiError.failedPrecondition("SOURCE_REFUSED", "source.url", e.getMessage());
+        }
         Collection<Ref> refs;
         try {
             LsRemoteCommand command = Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true)

@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.source;
 
+import dev.buildfarm.common.SourceHosts;
 import dev.buildfarm.controller.api.ApiError;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
@@ -19,7 +20,15 @@ public class GitRefResolver {
 
     private static final int TIMEOUT_SECONDS = 20;
 
+    /** Checks the addresses of the source's host right before each listing (a name may have been rebound since the spec was validated). */
+    SourceHosts hosts = new SourceHosts(SourceHosts.SYSTEM);
+
     public String resolve(String url, String ref) {
+        try {
+            hosts.checkUrl(url);
+        } catch (SourceHosts.Refused e) {
+            throw ApiError.failedPrecondition("SOURCE_REFUSED", "spec.source.url", e.getMessage());
+        }
         Collection<Ref> refs;
         try {
             refs = Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true).setTimeout(TIMEOUT_SECONDS).call();

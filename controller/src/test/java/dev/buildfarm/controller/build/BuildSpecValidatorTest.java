@@ -71,8 +71,25 @@ class BuildSpecValidatorTest {
                 bad("ref and commit", s -> s.setSource(s.getSource().toBuilder().setCommit("a".repeat(40))), "spec.source", "exactly one of ref or commit"),
                 bad("short commit", s -> s.setSource(s.getSource().toBuilder().clearRef().setCommit("abc123")), "spec.source.commit", "40-character"),
                 bad("ref with dots", s -> s.setSource(s.getSource().toBuilder().setRef("a..b")), "spec.source.ref", "not a valid git ref"),
-                bad("option injection", s -> s.setSource(s.getSource().toBuilder().setUrl("--upload-pack=touch /tmp/x")), "spec.source.url", "is not a URL"),
-                bad("ext transport", s -> s.setSource(s.getSource().toBuilder().setUrl("ext::sh -c touch% /tmp/x")), "spec.source.url", "is not a URL"),
+                bad("option injection", s -> s.setSource(s.getSource().toBuilder().setUrl("--upload-pack=touch /tmp/x")), "spec.source.url", "starts with '-', which git reads as an option"),
+                bad("ext transport", s -> s.setSource(s.getSource().toBuilder().setUrl("ext::sh -c touch% /tmp/x")), "spec.source.url", "remote-helper address"),
+                bad("fd transport", s -> s.setSource(s.getSource().toBuilder().setUrl("fd::3")), "spec.source.url", "remote-helper address"),
+                bad("host option", s -> s.setSource(s.getSource().toBuilder().setUrl("ssh://-oProxyCommand=touch%20x/app.git")), "spec.source.url", "the host '-oProxyCommand"),
+                bad("user option", s -> s.setSource(s.getSource().toBuilder().setUrl("ssh://-oProxyCommand=x@git.example.com/app.git")), "spec.source.url", "the user '-oProxyCommand=x' starts with '-'"),
+                bad("scp-like address", s -> s.setSource(s.getSource().toBuilder().setUrl("git@github.com:team/app.git")), "spec.source.url", "has no scheme"),
+                bad("spaces", s -> s.setSource(s.getSource().toBuilder().setUrl("https://git.example.com/a b.git")), "spec.source.url", "spaces or control characters"),
+                bad("long url", s -> s.setSource(s.getSource().toBuilder().setUrl("https://git.example.com/" + "a".repeat(2100))), "spec.source.url", "at most 2048"),
+                bad("metadata address", s -> s.setSource(s.getSource().toBuilder().setUrl("http://169.254.169.254/latest/meta-data/")), "spec.source.url", "link-local or cloud metadata address"),
+                bad("metadata name", s -> s.setSource(s.getSource().toBuilder().setUrl("http://metadata.google.internal/x.git")), "spec.source.url", "cloud metadata service"),
+                bad("alibaba metadata", s -> s.setSource(s.getSource().toBuilder().setUrl("https://100.100.100.200/x.git")), "spec.source.url", "link-local or cloud metadata address"),
+                bad("link-local ipv6", s -> s.setSource(s.getSource().toBuilder().setUrl("git://[fe80::1]/x.git")), "spec.source.url", "link-local or cloud metadata address"),
+                bad("aws ipv6 metadata", s -> s.setSource(s.getSource().toBuilder().setUrl("http://[fd00:ec2::254]/x.git")), "spec.source.url", "link-local or cloud metadata address"),
+                bad("metadata as a number", s -> s.setSource(s.getSource().toBuilder().setUrl("http://0xa9fea9fe/x.git")), "spec.source.url", "169.254.169.254"),
+                bad("long directory", s -> s.setDockerfileDirectory("d/".repeat(600)), "spec.dockerfile_directory", "at most 1024"),
+                bad("control character in directory", s -> s.setDockerfileDirectory("app\u0007"), "spec.dockerfile_directory", "without control characters"),
+                bad("long build arg value", s -> s.putBuildArgs("V", "x".repeat(4097)), "spec.build_args[V]", "longer than 4096"),
+                bad("long build arg key", s -> s.putBuildArgs("K".repeat(129), "v"), "spec.build_args[" + "K".repeat(77) + "...]", "key must match"),
+                bad("long request ref", s -> s.setSource(s.getSource().toBuilder().setRef("r".repeat(256))), "spec.source.ref", "not a valid git ref"),
                 bad("file url disabled", s -> s.setSource(s.getSource().toBuilder().setUrl("file:///srv/git/app")), "spec.source.url", "file:// sources are disabled"),
                 bad("ftp scheme", s -> s.setSource(s.getSource().toBuilder().setUrl("ftp://example.com/x.git")), "spec.source.url", "scheme 'ftp' is not allowed"));
     }
@@ -92,6 +109,15 @@ class BuildSpecValidatorTest {
                         assertThat(v.description()).contains(rule);
                     });
                 });
+    }
+
+    @Test
+    void acceptsOrdinaryGitUrls() {
+        for (String url : java.util.List.of("https://git.example.com/team/app.git", "ssh://git@git.example.com:2222/team/app.git",
+                "git://127.0.0.1:9418/examples.git", "git://[::1]/examples.git", "http://10.0.0.5/app.git", "HTTPS://Git.Example.com/app")) {
+            BuildSpec spec = valid().setSource(GitSource.newBuilder().setUrl(url).setRef("main")).build();
+            assertThat(validator.validate(spec).getSource().getUrl()).as(url).isEqualTo(url);
+        }
     }
 
     @Test
