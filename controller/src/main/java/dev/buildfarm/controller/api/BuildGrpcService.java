@@ -166,7 +166,7 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
         if (after != null && before != null && !after.isBefore(before)) {
             throw ApiError.invalid("create_time_after", "must be before create_time_before");
         }
-        return new BuildStore.Filter(emptyToNull(request.getRepository()), state, emptyToNull(request.getRule()), after, before);
+        return new BuildStore.Filter(emptyToNull(request.getRepository()), state, emptyToNull(request.getRule()), after, before, null);
     }
 
     private static Instant instant(com.google.protobuf.Timestamp t) {

@@ -48,7 +48,7 @@ public class BuildSubmission {
         validator.validateRequestId(requestId);
         BuildSpec spec = validator.validate(requested);
         if (!requestId.isEmpty()) {
-            Optional<BuildEntity> earlier = store.findByRequestId(requestId);
+            Optional<BuildEntity> earlier = store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId);
             if (earlier.isPresent()) {
                 return new Submitted(sameRequest(earlier.get(), spec), false);
             }
@@ -70,7 +70,7 @@ public class BuildSubmission {
         } catch (RuntimeException e) {
             if (isUniqueViolation(e) && !requestId.isEmpty()) {
                 // The same request raced with itself: the other one won.
-                return new Submitted(sameRequest(store.findByRequestId(requestId).orElseThrow(() -> e), spec), false);
+                return new Submitted(sameRequest(store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId).orElseThrow(() -> e), spec), false);
             }
             throw e;
         }

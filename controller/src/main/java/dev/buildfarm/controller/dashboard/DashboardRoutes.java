@@ -90,7 +90,7 @@ public class DashboardRoutes {
     private JsonObject builds() {
         JsonArray list = new JsonArray();
         QuarkusTransaction.requiringNew().run(() -> store
-                .listNewestFirst(new BuildStore.Filter(null, null, null, null, null), Optional.empty(), 50)
+                .listNewestFirst(new BuildStore.Filter(null, null, null, null, null, null), Optional.empty(), 50)
                 .forEach(b -> list.add(new JsonObject(print(BuildMapper.toProto(b))))));
         return new JsonObject().put("builds", list);
     }

@@ -5,6 +5,7 @@ import dev.buildfarm.api.v1.BuildRule;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildSubmission;
 import dev.buildfarm.controller.rules.RuleNames.RuleName;
 import io.quarkus.hibernate.orm.panache.Panache;
@@ -283,6 +284,7 @@ public class RuleStore {
 
     private void apply(RepositoryEntity entity, Repository merged, List<String> paths) {
         entity.image = merged.getImage();
+        entity.namespace = BuildStore.namespaceOf(merged.getImage());
         entity.sourceUrl = merged.getSource().getUrl();
         entity.autoBuild = !merged.hasAutoBuild() || merged.getAutoBuild();
         if (UpdateMasks.touches(paths, "source.webhook_secret")) {
