@@ -36,7 +36,7 @@ public class TokenRegistry {
 
     /** Why a bearer token was not accepted; the message of the UNAUTHENTICATED status. */
     public static final class Refused extends Exception {
-        Refused(String message) {
+        public Refused(String message) {
             super(message, null, false, false);
         }
     }
