@@ -1,5 +1,6 @@
 package dev.buildfarm.agent.jobs;
 
+import dev.buildfarm.agent.AgentSettings;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -14,7 +15,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Sends the agent's own token (an AGENT token: it reaches the controller's AgentService and nothing
@@ -30,9 +30,9 @@ public class ControllerToken implements ClientInterceptor {
 
     private final String header;
 
-    ControllerToken(@ConfigProperty(name = "buildfarm.agent.token") Optional<String> token,
-            @ConfigProperty(name = "buildfarm.agent.token-file") Optional<String> file) {
-        Optional<String> value = token.filter(t -> !t.isBlank());
+    ControllerToken(AgentSettings settings) {
+        Optional<String> value = settings.token().filter(t -> !t.isBlank());
+        Optional<String> file = settings.tokenFile();
         if (value.isEmpty() && file.isPresent() && !file.get().isBlank()) {
             try {
                 value = Optional.of(Files.readString(Path.of(file.get())).trim());
