@@ -23,7 +23,8 @@ read -r url ref commit < <("$DEV/examples-repo.sh")
 echo "$url $ref at $commit"
 
 say "Submitting examples/hello over gRPC as $IMAGE"
-java -jar cli/target/cli-0.1.0-SNAPSHOT-all.jar submit \
+# The operator token dev/services.sh made for this stack.
+BUILDFARM_TOKEN="$(cat "$STACK_DIR/secrets/operator.token")" java -jar cli/target/cli-0.1.0-SNAPSHOT-all.jar submit \
   --git-url "$url" --ref "$ref" --context hello \
   --platform "$(IFS=,; echo "${PLATFORMS[*]}")" -t "$IMAGE" --wait
 

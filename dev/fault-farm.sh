@@ -58,7 +58,8 @@ start_service() {
     manifest-assembler)
       start "$name" -Xmx256m -Dquarkus.http.port=18082 -Dbuildfarm.registry.insecure=127.0.0.1:$F_REGISTRY_PORT ;;
     controller)
-      start "$name" -Xmx384m -Dquarkus.http.port=18080 \
+      # Authentication is off: the faults under test are kills and outages, and its clients carry no token.
+      start "$name" -Xmx384m -Dquarkus.http.port=18080 -Dbuildfarm.auth.enabled=false \
         -Dquarkus.datasource.jdbc.url="jdbc:postgresql://127.0.0.1:5432/$BUILDFARM_DB" -Dkafka.bootstrap.servers=$F_KAFKA \
         -Dquarkus.grpc.clients.assembler.port=18082 -Dbuildfarm.sources.allow-file-urls=true \
         -Dbuildfarm.contexts.directory="$F/contexts" ${FAULT_FARM_CONTROLLER_OPTS:-} ;;

@@ -11,6 +11,20 @@ mkdir -p "$RUN" "$LOGS"
 
 log() { echo "[services] $(date +%T) $*"; }
 
+# The farm's first tokens, made once per stack: an operator token (for the CLI, tests, bench and
+# demo) and the agent's token. The controller stores their SHA-256 at start; the files stay 0600.
+SECRETS="$STACK_DIR/secrets"
+OPERATOR_TOKEN_FILE="$SECRETS/operator.token"
+AGENT_TOKEN_FILE="$SECRETS/agent.token"
+ensure_tokens() {
+  mkdir -p "$SECRETS"; chmod 700 "$SECRETS"
+  local f
+  for f in "$OPERATOR_TOKEN_FILE" "$AGENT_TOKEN_FILE"; do
+    [[ -s "$f" ]] && continue
+    (umask 077; echo "bf_$(openssl rand -hex 8)_$(openssl rand -hex 32)" >"$f")
+  done
+}
+
 # A service NAME runs the module of the same name; "agent-2" (dev/fault-farm.sh) is the agent module too.
 module_of() { if [[ "$1" =~ ^(.*)-[0-9]+$ ]]; then echo "${BASH_REMATCH[1]}"; else echo "$1"; fi; }
 jar_of() { echo "$REPO/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"; }
@@ -78,6 +92,7 @@ stop() {
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 case "${1:-}" in
   up)
+    ensure_tokens
     start manifest-assembler -Xmx256m
     # Namespace fair-a may have one job in flight (FairShareTest, dev/bench.sh fairness); the
     # benchmarks' namespace is not rate-limited, so T1/T2 measure the controller, not the limiter.
@@ -85,12 +100,15 @@ case "${1:-}" in
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts" \
       -Dbuildfarm.admission.namespace-limit.'"fair-a"'=1 \
-      -Dbuildfarm.admission.submit-rate.'"bench"'=1000000 -Dbuildfarm.admission.submit-burst.'"bench"'=1000000
+      -Dbuildfarm.admission.submit-rate.'"bench"'=1000000 -Dbuildfarm.admission.submit-burst.'"bench"'=1000000 \
+      -Dbuildfarm.auth.bootstrap-operator-token-file="$OPERATOR_TOKEN_FILE" \
+      -Dbuildfarm.auth.bootstrap-agent-token-file="$AGENT_TOKEN_FILE"
     wait_ready manifest-assembler
     wait_ready controller
     # The agent's work happens in the Docker engine; a small heap and the serial collector keep it lean.
     start agent -Xmx128m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m -Dkafka.bootstrap.servers="$KAFKA" \
-      -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work"
+      -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work" \
+      -Dbuildfarm.agent.token-file="$AGENT_TOKEN_FILE"
     wait_ready agent 300
     ;;
   down)

@@ -98,6 +98,13 @@ spec:
               value: {{ $agents.probeImage | quote }}
             - name: BUILDFARM_AGENT_WORK_DIR
               value: /var/lib/buildfarm-agent
+            {{- if $root.Values.auth.existingSecret }}
+            - name: BUILDFARM_AGENT_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $root.Values.auth.existingSecret }}
+                  key: agent-token
+            {{- end }}
             - name: KAFKA_BOOTSTRAP_SERVERS
               value: {{ $root.Values.kafka.bootstrapServers | quote }}
             - name: QUARKUS_GRPC_CLIENTS_CONTROLLER_HOST

@@ -13,6 +13,12 @@ public interface AgentSettings {
     /** Name reported on claims; defaults to the host name. */
     Optional<String> name();
 
+    /** The agent's token for the controller (an AGENT token); see ControllerToken. */
+    Optional<String> token();
+
+    /** A file holding that token, read at start when token is not set. */
+    Optional<String> tokenFile();
+
     /** Platforms offered, e.g. linux/amd64,linux/arm/v7. Each is probed before it is served. */
     List<String> platforms();
 

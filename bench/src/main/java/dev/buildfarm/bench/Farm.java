@@ -39,8 +39,34 @@ final class Farm implements AutoCloseable {
     final String pgUser = env("PG_USER", "buildfarm");
     final String pgPassword = env("PG_PASSWORD", "buildfarm");
 
-    private final ManagedChannel channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext()
-            .maxInboundMessageSize(16 * 1024 * 1024).build();
+    /** The operator token dev/services.sh made for the stack (BUILDFARM_TOKEN overrides it); empty without one. */
+    final String token = token();
+
+    private final ManagedChannel channel = authenticated(ManagedChannelBuilder.forTarget(endpoint).usePlaintext()
+            .maxInboundMessageSize(16 * 1024 * 1024)).build();
+
+    /** The builder, sending the farm's token on every call. */
+    io.grpc.ManagedChannelBuilder<?> authenticated(io.grpc.ManagedChannelBuilder<?> builder) {
+        if (token.isEmpty()) {
+            return builder;
+        }
+        io.grpc.Metadata metadata = new io.grpc.Metadata();
+        metadata.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return builder.intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(metadata));
+    }
+
+    private String token() {
+        String value = env("BUILDFARM_TOKEN", "");
+        if (!value.isEmpty()) {
+            return value.trim();
+        }
+        Path file = Path.of(env("BUILDFARM_STACK_DIR", ".stack"), "secrets", "operator.token");
+        try {
+            return java.nio.file.Files.exists(file) ? java.nio.file.Files.readString(file).trim() : "";
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     BuildServiceGrpc.BuildServiceBlockingStub builds() {
         return BuildServiceGrpc.newBlockingStub(channel);

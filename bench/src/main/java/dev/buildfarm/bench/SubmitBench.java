@@ -124,7 +124,7 @@ final class SubmitBench {
         String commit = repo.git("rev-parse", "HEAD");
         long agentPid = processes.service("agent").orElseThrow(() -> new IllegalStateException("the agent does not run"));
         long controllerPid = processes.service("controller").orElseThrow(() -> new IllegalStateException("the controller does not run"));
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(farm.endpoint).usePlaintext().build();
+        ManagedChannel channel = farm.authenticated(ManagedChannelBuilder.forTarget(farm.endpoint).usePlaintext()).build();
         BuildServiceGrpc.BuildServiceFutureStub stub = BuildServiceGrpc.newFutureStub(channel);
         List<Figure> figures = new ArrayList<>();
         Set<String> benchBuilds = ConcurrentHashMap.newKeySet();

@@ -180,8 +180,27 @@ $('cancel').addEventListener('click', async () => {
     $('cancel-result').textContent = e.message;
   }
 });
+// The farm's API token: asked for once, kept in this browser's localStorage and in a cookie, which
+// the event stream (EventSource cannot send headers) and every fetch carry.
+const TOKEN_KEY = 'buildfarm_token';
+function keepToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+  document.cookie = `${TOKEN_KEY}=${encodeURIComponent(token)}; path=/dashboard; SameSite=Strict`;
+}
+async function ensureToken() {
+  const saved = localStorage.getItem(TOKEN_KEY);
+  if (saved) keepToken(saved);
+  while ((await fetch(API + 'agents')).status === 401) {
+    const token = prompt('API token for this farm (bf_…)');
+    if (!token) return;
+    keepToken(token.trim());
+  }
+}
+
 window.addEventListener('hashchange', route);
-setInterval(() => { renderQueue().catch(() => {}); if (openBuild) renderBuildPage(); else renderBuilds(); }, 5000);
-connect();
-route();
-renderQueue().catch(() => {});
+ensureToken().then(() => {
+  setInterval(() => { renderQueue().catch(() => {}); if (openBuild) renderBuildPage(); else renderBuilds(); }, 5000);
+  connect();
+  route();
+  renderQueue().catch(() => {});
+});

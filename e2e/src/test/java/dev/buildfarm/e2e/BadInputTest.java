@@ -70,6 +70,7 @@ class BadInputTest {
                 row("21 build args", s -> s.putAllBuildArgs(IntStream.range(0, 21).boxed()
                         .collect(Collectors.toMap(i -> "ARG" + i, i -> "v"))), Status.Code.INVALID_ARGUMENT, "spec.build_args", "at most 20"),
                 row("bad tag", s -> s.clearTags().addTags("v1:latest"), Status.Code.INVALID_ARGUMENT, "spec.tags[0]", "OCI distribution grammar"),
+                row("repository without namespace", s -> s.setRepository(Farm.REGISTRY + "/app"), Status.Code.INVALID_ARGUMENT, "spec.repository", "has no namespace"),
                 row("bad repository", s -> s.setRepository(Farm.REGISTRY + "/Team/App"), Status.Code.INVALID_ARGUMENT, "spec.repository", "OCI distribution grammar"),
                 row("directory with ..", s -> s.setDockerfileDirectory("../outside"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "leaves the repository"),
                 row("absolute directory", s -> s.setDockerfileDirectory("/etc"), Status.Code.INVALID_ARGUMENT, "spec.dockerfile_directory", "relative path"),

@@ -29,6 +29,7 @@ final class Cli {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("BUILDFARM_ENDPOINT", Farm.ENDPOINT);
+        builder.environment().put("BUILDFARM_TOKEN", Farm.TOKEN);
         // No config file of the machine's user leaks in.
         builder.environment().put("BUILDFARM_CONFIG", "/nonexistent/buildfarm-config");
         builder.environment().putAll(env);

@@ -48,6 +48,10 @@ class DashboardTest {
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).build();
         browser = new ChromeDriver(service, options);
+        // The token a user would paste at the page's first prompt, kept where the page keeps it.
+        browser.get(URL + "style.css");
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "localStorage.setItem('buildfarm_token', arguments[0])", Farm.TOKEN);
     }
 
     @AfterAll

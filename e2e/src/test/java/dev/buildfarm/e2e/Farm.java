@@ -5,6 +5,11 @@ import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -36,11 +41,31 @@ final class Farm {
     private Farm() {
     }
 
+    /** The operator token dev/services.sh made for the stack (BUILDFARM_TOKEN overrides it). */
+    static final String TOKEN = token();
+
     static synchronized ManagedChannel channel() {
         if (channel == null) {
-            channel = ManagedChannelBuilder.forTarget(ENDPOINT).usePlaintext().build();
+            Metadata metadata = new Metadata();
+            metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+            channel = ManagedChannelBuilder.forTarget(ENDPOINT).usePlaintext()
+                    .intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
         }
         return channel;
+    }
+
+    private static String token() {
+        String value = System.getenv("BUILDFARM_TOKEN");
+        if (value != null && !value.isBlank()) {
+            return value.trim();
+        }
+        Path file = Path.of(env("BUILDFARM_STACK_DIR", Path.of("..", ".stack").toAbsolutePath().normalize().toString()),
+                "secrets", "operator.token");
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no operator token at " + file + " (dev/services.sh up makes it)", e);
+        }
     }
 
     static BuildServiceGrpc.BuildServiceBlockingStub builds() {

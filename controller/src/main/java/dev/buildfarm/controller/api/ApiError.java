@@ -68,6 +68,15 @@ public class ApiError extends RuntimeException {
         return new ApiError(Code.NOT_FOUND, "NOT_FOUND", message, List.of());
     }
 
+    /** The caller's token does not reach what it asks for: another namespace, or too weak a role. */
+    public static ApiError permissionDenied(String message) {
+        return new ApiError(Code.PERMISSION_DENIED, "PERMISSION_DENIED", message, List.of());
+    }
+
+    public static ApiError alreadyExists(String message) {
+        return new ApiError(Code.ALREADY_EXISTS, "ALREADY_EXISTS", message, List.of());
+    }
+
     public Code code() {
         return code;
     }

@@ -17,6 +17,8 @@ import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.api.v1.WatchBuildsRequest;
+import dev.buildfarm.api.v1.Token;
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
@@ -31,6 +33,7 @@ import dev.buildfarm.controller.context.ContextUpload;
 import dev.buildfarm.controller.events.EventHub;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LogFollower;
+import dev.buildfarm.controller.tenancy.Caller;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -81,15 +84,19 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
 
     @Override
     public void submitBuild(SubmitBuildRequest request, StreamObserver<Build> observer) {
-        Rpc.unary(observer, () -> BuildMapper.toProto(submission.submit(request.getRequestId(), request.getSpec(),
-                Trigger.newBuilder().setKind(Trigger.Kind.API).build())));
+        Rpc.unary(observer, () -> {
+            // A spec without a namespace is refused by the validator, naming the rule.
+            Namespaces.ofRepository(request.getSpec().getRepository())
+                    .ifPresent(ns -> Caller.current().require(ns, Token.Role.SUBMITTER));
+            return BuildMapper.toProto(submission.submit(request.getRequestId(), request.getSpec(),
+                    Trigger.newBuilder().setKind(Trigger.Kind.API).build()));
+        });
     }
 
     @Override
     public void cancelBuild(CancelBuildRequest request, StreamObserver<Build> observer) {
         Rpc.unary(observer, () -> {
-            UUID id = BuildStore.parseName(request.getName())
-                    .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
+            UUID id = owned(request.getName(), Token.Role.SUBMITTER);
             jobs.cancel(id);
             signals.signal(id);
             return store.findByName(request.getName()).map(BuildMapper::toProto).orElseThrow();
@@ -99,8 +106,7 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     @Override
     public void retryBuild(RetryBuildRequest request, StreamObserver<Build> observer) {
         Rpc.unary(observer, () -> {
-            UUID id = BuildStore.parseName(request.getName())
-                    .orElseThrow(() -> ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}"));
+            UUID id = owned(request.getName(), Token.Role.SUBMITTER);
             List<String> platforms = new ArrayList<>();
             for (String platform : request.getPlatformsList()) {
                 try {
@@ -122,6 +128,7 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     @Override
     public void streamBuildLogs(StreamBuildLogsRequest request, StreamObserver<LogChunk> observer) {
         try {
+            owned(request.getName(), Token.Role.VIEWER);
             logs.start(request, (ServerCallStreamObserver<LogChunk>) observer);
         } catch (ApiError e) {
             observer.onError(e.toStatusRuntimeException());
@@ -135,7 +142,23 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
                     .toStatusRuntimeException());
             return;
         }
-        events.watch(request.getName(), (ServerCallStreamObserver<BuildEvent>) observer);
+        Caller caller = Caller.current();
+        if (!request.getName().isEmpty()) {
+            try {
+                owned(request.getName(), Token.Role.VIEWER);
+            } catch (ApiError e) {
+                observer.onError(e.toStatusRuntimeException());
+                return;
+            } catch (RuntimeException e) {
+                Rpc.unary(observer, () -> {
+                    throw e;
+                });
+                return;
+            }
+        }
+        // A build's events go to watchers who may read its namespace; agent events (no build) to all.
+        events.watch(request.getName(), e -> !e.hasBuild() || caller.canRead(e.getBuild().getNamespace()),
+                (ServerCallStreamObserver<BuildEvent>) observer);
     }
 
     @Override
@@ -146,13 +169,24 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
     @Override
     public void getBuild(GetBuildRequest request, StreamObserver<Build> observer) {
         Rpc.unary(observer, () -> {
-            if (BuildStore.parseName(request.getName()).isEmpty()) {
-                throw ApiError.invalid("name", "'" + request.getName() + "' is not a build name like builds/{id}");
-            }
+            owned(request.getName(), Token.Role.VIEWER);
             return store.findByName(request.getName())
                     .map(BuildMapper::toProto)
                     .orElseThrow(() -> ApiError.notFound(request.getName() + " does not exist"));
         });
+    }
+
+    /**
+     * The id of the named build, once the caller is known to act in the build's stored namespace
+     * with at least {@code least}: INVALID_ARGUMENT for a malformed name, NOT_FOUND for none,
+     * PERMISSION_DENIED for another namespace.
+     */
+    private UUID owned(String name, Token.Role least) {
+        UUID id = BuildStore.parseName(name)
+                .orElseThrow(() -> ApiError.invalid("name", "'" + name + "' is not a build name like builds/{id}"));
+        String namespace = store.namespaceOf(id).orElseThrow(() -> ApiError.notFound(name + " does not exist"));
+        Caller.current().require(namespace, least);
+        return id;
     }
 
     private static BuildStore.Filter filter(ListBuildsRequest request) {
@@ -166,7 +200,8 @@ public class BuildGrpcService extends BuildServiceGrpc.BuildServiceImplBase {
         if (after != null && before != null && !after.isBefore(before)) {
             throw ApiError.invalid("create_time_after", "must be before create_time_before");
         }
-        return new BuildStore.Filter(emptyToNull(request.getRepository()), state, emptyToNull(request.getRule()), after, before);
+        return new BuildStore.Filter(emptyToNull(request.getRepository()), state, emptyToNull(request.getRule()), after, before,
+                Caller.current().onlyNamespace().orElse(null));
     }
 
     private static Instant instant(com.google.protobuf.Timestamp t) {

@@ -27,6 +27,9 @@ public class BuildEntity extends PanacheEntityBase {
     @Id
     public UUID id;
 
+    /** The namespace that owns the build: the first path component of its repository. */
+    public String namespace;
+
     @Column(name = "request_id")
     public String requestId;
 
@@ -90,8 +93,8 @@ public class BuildEntity extends PanacheEntityBase {
         return NAME_PREFIX + id;
     }
 
-    public static Optional<BuildEntity> findByRequestId(String requestId) {
-        return find("requestId", requestId).firstResultOptional();
+    public static Optional<BuildEntity> findByRequestId(String namespace, String requestId) {
+        return find("namespace = ?1 and requestId = ?2", namespace, requestId).firstResultOptional();
     }
 
     public void moveTo(BuildState next, Instant now) {

@@ -44,6 +44,7 @@ public final class BuildMapper {
                 .setIndexDigest(nullToEmpty(build.indexDigest))
                 .setFailureReason(nullToEmpty(build.failureReason))
                 .setRequestId(nullToEmpty(build.requestId))
+                .setNamespace(build.namespace)
                 .setCreateTime(timestamp(build.createTime))
                 .setUpdateTime(timestamp(build.updateTime));
         if (build.endTime != null) {

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.build;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GitSource;
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.common.SourceHosts;
 import dev.buildfarm.controller.api.ApiError;
@@ -273,8 +274,14 @@ public final class BuildSpecValidator {
         } else if (!isValidRepository(repository)) {
             violations.add(new Violation("spec.repository", "'" + abbreviate(repository)
                     + "' must be registry-host[:port]/path with lowercase path components [a-z0-9] separated by '.', '_', '__' or '-' (OCI distribution grammar)"));
+        } else if (Namespaces.ofRepository(repository).isEmpty()) {
+            violations.add(new Violation("spec.repository", NO_NAMESPACE.formatted(abbreviate(repository))));
         }
     }
+
+    /** The rule a repository without a namespace breaks; %s is the repository. */
+    public static final String NO_NAMESPACE =
+            "'%s' has no namespace: it must be registry-host[:port]/namespace/name, the first path component naming the namespace that owns it";
 
     private void checkTags(List<String> tags, List<Violation> violations) {
         if (tags.isEmpty()) {

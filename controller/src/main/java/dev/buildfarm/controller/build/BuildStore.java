@@ -4,6 +4,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.Trigger;
 import dev.buildfarm.common.JobTopics;
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.controller.admission.Admission;
 import dev.buildfarm.controller.dispatch.Outbox;
@@ -76,6 +77,7 @@ public class BuildStore {
         build.failureReason = failure;
         build.spec = BuildMapper.specToJson(spec);
         build.repository = spec.getRepository();
+        build.namespace = namespaceOf(spec.getRepository());
         build.commit = commit;
         build.triggerKind = trigger.getKind() == Trigger.Kind.KIND_UNSPECIFIED ? Trigger.Kind.API : trigger.getKind();
         build.triggerRule = emptyToNull(trigger.getRule());
@@ -114,9 +116,19 @@ public class BuildStore {
     }
 
     @Transactional
-    public Optional<BuildEntity> findByRequestId(String requestId) {
-        return BuildEntity.findByRequestId(requestId).map(BuildStore::loaded);
+    public Optional<BuildEntity> findByRequestId(String namespace, String requestId) {
+        return BuildEntity.findByRequestId(namespace, requestId).map(BuildStore::loaded);
     }
+
+    /**
+     * The namespace owning a repository. Validated specs always name one; a repository stored before
+     * namespaces existed (host/name) belongs to "default", as the migration put it.
+     */
+    public static String namespaceOf(String repository) {
+        return Namespaces.ofRepository(repository).orElse(DEFAULT_NAMESPACE);
+    }
+
+    public static final String DEFAULT_NAMESPACE = "default";
 
     @Transactional
     public Optional<BuildEntity> findByName(String name) {
@@ -124,7 +136,16 @@ public class BuildStore {
     }
 
     /** What ListBuilds may filter on; null fields do not filter. */
-    public record Filter(String repository, BuildState state, String rule, Instant createdAfter, Instant createdBefore) {
+    public record Filter(String repository, BuildState state, String rule, Instant createdAfter, Instant createdBefore,
+            String namespace) {
+    }
+
+    /** The namespace of a stored build, without loading it. */
+    @Transactional
+    public Optional<String> namespaceOf(UUID id) {
+        return BuildEntity.getEntityManager()
+                .createQuery("select b.namespace from BuildEntity b where b.id = :id", String.class)
+                .setParameter("id", id).getResultStream().findFirst();
     }
 
     /** Newest first, after the given position (exclusive) when one is given. */
@@ -140,6 +161,10 @@ public class BuildStore {
         if (filter.repository() != null) {
             where.add("repository = :repository");
             params.put("repository", filter.repository());
+        }
+        if (filter.namespace() != null) {
+            where.add("namespace = :namespace");
+            params.put("namespace", filter.namespace());
         }
         if (filter.state() != null) {
             where.add("state = :state");

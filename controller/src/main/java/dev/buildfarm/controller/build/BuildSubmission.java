@@ -56,7 +56,7 @@ public class BuildSubmission {
             rate.acquire(spec.getRepository());
         }
         if (!requestId.isEmpty()) {
-            Optional<BuildEntity> earlier = store.findByRequestId(requestId);
+            Optional<BuildEntity> earlier = store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId);
             if (earlier.isPresent()) {
                 return new Submitted(sameRequest(earlier.get(), spec), false);
             }
@@ -78,7 +78,7 @@ public class BuildSubmission {
         } catch (RuntimeException e) {
             if (isUniqueViolation(e) && !requestId.isEmpty()) {
                 // The same request raced with itself: the other one won.
-                return new Submitted(sameRequest(store.findByRequestId(requestId).orElseThrow(() -> e), spec), false);
+                return new Submitted(sameRequest(store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId).orElseThrow(() -> e), spec), false);
             }
             throw e;
         }

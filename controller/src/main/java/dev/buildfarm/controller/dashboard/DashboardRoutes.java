@@ -16,6 +16,10 @@ import dev.buildfarm.controller.events.EventHub;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LogStore;
 import dev.buildfarm.controller.metrics.FarmMetrics;
+import dev.buildfarm.controller.tenancy.Caller;
+import dev.buildfarm.controller.tenancy.TokenRegistry;
+import dev.buildfarm.api.v1.Token;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import io.vertx.core.http.HttpServerResponse;
@@ -68,6 +72,16 @@ public class DashboardRoutes {
     @Inject
     FarmMetrics metrics;
 
+    @Inject
+    TokenRegistry tokens;
+
+    @ConfigProperty(name = "buildfarm.auth.enabled")
+    boolean authEnabled;
+
+    /** The cookie the page keeps its token in. */
+    static final String TOKEN_COOKIE = "buildfarm_token";
+    private static final String CALLER = "buildfarm.caller";
+
     private record QueueSample(Instant time, Map<String, Long> queued) {
     }
 
@@ -76,30 +90,62 @@ public class DashboardRoutes {
     void routes(@Observes Router router) {
         // A regex route matches the whole path: "/dashboard" only, not "/dashboard/" (the page itself).
         router.getWithRegex("/dashboard").handler(ctx -> ctx.redirect("/dashboard/"));
-        router.get(API + "builds").blockingHandler(ctx -> json(ctx, this::builds), false);
-        router.get(API + "builds/:id").blockingHandler(ctx -> json(ctx, () -> build(ctx.pathParam("id"))), false);
-        router.get(API + "builds/:id/logs").blockingHandler(ctx -> json(ctx, () -> logs(ctx.pathParam("id"),
+        router.route(API + "*").handler(this::authenticate);
+        router.get(API + "builds").blockingHandler(ctx -> json(ctx, () -> builds(caller(ctx))), false);
+        router.get(API + "builds/:id").blockingHandler(ctx -> json(ctx, () -> build(caller(ctx), ctx.pathParam("id"))), false);
+        router.get(API + "builds/:id/logs").blockingHandler(ctx -> json(ctx, () -> logs(caller(ctx), ctx.pathParam("id"),
                 ctx.queryParam("platform").stream().findFirst().orElse(""),
                 ctx.queryParam("offset").stream().findFirst().orElse("0"))), false);
-        router.post(API + "builds/:id/cancel").blockingHandler(ctx -> json(ctx, () -> cancel(ctx.pathParam("id"))), false);
+        router.post(API + "builds/:id/cancel").blockingHandler(ctx -> json(ctx, () -> cancel(caller(ctx), ctx.pathParam("id"))), false);
         router.get(API + "agents").blockingHandler(ctx -> json(ctx, () -> new JsonObject(print(agents.list()))), false);
         router.get(API + "queue").handler(ctx -> json(ctx, this::queue));
         router.get(API + "events").handler(this::events);
     }
 
-    private JsonObject builds() {
+    /**
+     * The same tokens as the gRPC API, from an {@code Authorization: Bearer} header or the
+     * {@value #TOKEN_COOKIE} cookie (what the page's event stream can carry): 401 without a valid one.
+     */
+    private void authenticate(RoutingContext ctx) {
+        if (!authEnabled) {
+            ctx.put(CALLER, Caller.UNRESTRICTED);
+            ctx.next();
+            return;
+        }
+        String header = ctx.request().getHeader("Authorization");
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim()
+                : Optional.ofNullable(ctx.request().getCookie(TOKEN_COOKIE)).map(c -> c.getValue()).orElse("");
+        try {
+            Caller caller = tokens.verify(token);
+            if (caller.kind() == Token.Kind.AGENT) {
+                throw new TokenRegistry.Refused("an agent token may only call the agent protocol");
+            }
+            ctx.put(CALLER, caller);
+            ctx.next();
+        } catch (TokenRegistry.Refused e) {
+            ctx.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+                    .end(new JsonObject().put("error", "an API token is required: " + e.getMessage()).encode());
+        }
+    }
+
+    private static Caller caller(RoutingContext ctx) {
+        return ctx.get(CALLER);
+    }
+
+    private JsonObject builds(Caller caller) {
         JsonArray list = new JsonArray();
         QuarkusTransaction.requiringNew().run(() -> store
-                .listNewestFirst(new BuildStore.Filter(null, null, null, null, null), Optional.empty(), 50)
+                .listNewestFirst(new BuildStore.Filter(null, null, null, null, null, caller.onlyNamespace().orElse(null)),
+                        Optional.empty(), 50)
                 .forEach(b -> list.add(new JsonObject(print(BuildMapper.toProto(b))))));
         return new JsonObject().put("builds", list);
     }
 
-    private JsonObject build(String id) {
-        return QuarkusTransaction.requiringNew().call(() -> new JsonObject(print(BuildMapper.toProto(find(id)))));
+    private JsonObject build(Caller caller, String id) {
+        return QuarkusTransaction.requiringNew().call(() -> new JsonObject(print(BuildMapper.toProto(find(caller, id, Token.Role.VIEWER)))));
     }
 
-    private JsonObject logs(String id, String platform, String offsetParam) {
+    private JsonObject logs(Caller caller, String id, String platform, String offsetParam) {
         long offset;
         String wanted;
         try {
@@ -109,7 +155,7 @@ public class DashboardRoutes {
             throw ApiError.invalid("platform/offset", "a supported platform and a line offset are required: " + e.getMessage());
         }
         return QuarkusTransaction.requiringNew().call(() -> {
-            BuildEntity build = find(id);
+            BuildEntity build = find(caller, id, Token.Role.VIEWER);
             PlatformBuildEntity pb = build.platformBuilds.stream().filter(p -> p.platform.equals(wanted)).findFirst()
                     .orElseThrow(() -> ApiError.invalid("platform", "'" + wanted + "' is not a platform of " + build.name()));
             List<BuildLogLine> lines = logs.read(pb.id, pb.platform, Math.max(0, offset), LOG_BATCH);
@@ -119,11 +165,11 @@ public class DashboardRoutes {
         });
     }
 
-    private JsonObject cancel(String id) {
-        UUID buildId = parse(id);
+    private JsonObject cancel(Caller caller, String id) {
+        UUID buildId = find(caller, id, Token.Role.SUBMITTER).id;
         jobs.cancel(buildId);
         signals.signal(buildId);
-        return build(id);
+        return build(caller, id);
     }
 
     private synchronized JsonObject queue() {
@@ -146,6 +192,7 @@ public class DashboardRoutes {
 
     /** Server-sent events: each BuildEvent as protobuf JSON; a reader that falls behind is disconnected. */
     private void events(RoutingContext ctx) {
+        Caller caller = caller(ctx);
         HttpServerResponse response = ctx.response();
         response.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream")
@@ -160,17 +207,20 @@ public class DashboardRoutes {
                 }
                 return;
             }
-            response.write("data: " + print(event).replace("\n", "") + "\n\n");
+            if (!event.hasBuild() || caller.canRead(event.getBuild().getNamespace())) {
+                response.write("data: " + print(event).replace("\n", "") + "\n\n");
+            }
         });
         response.closeHandler(v -> stop[0].run());
     }
 
-    private BuildEntity find(String id) {
+    private BuildEntity find(Caller caller, String id, Token.Role least) {
         UUID buildId = parse(id);
-        BuildEntity build = BuildEntity.findById(buildId);
+        BuildEntity build = QuarkusTransaction.joiningExisting().call(() -> BuildEntity.findById(buildId));
         if (build == null) {
             throw ApiError.notFound("builds/" + id + " does not exist");
         }
+        caller.require(build.namespace, least);
         return build;
     }
 
@@ -188,6 +238,7 @@ public class DashboardRoutes {
             status = switch (e.code()) {
                 case NOT_FOUND -> 404;
                 case FAILED_PRECONDITION -> 409;
+                case PERMISSION_DENIED -> 403;
                 default -> 400;
             };
             body = new JsonObject().put("error", e.getMessage());

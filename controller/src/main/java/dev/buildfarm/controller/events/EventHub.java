@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -50,16 +51,18 @@ public class EventHub {
     /** One watcher: its filter, its stream, and the events its stream was not ready for. */
     private final class Watcher {
         final String subject;
+        final Predicate<BuildEvent> visible;
         final ServerCallStreamObserver<BuildEvent> observer;
         final ArrayDeque<BuildEvent> backlog = new ArrayDeque<>();
 
-        Watcher(String subject, ServerCallStreamObserver<BuildEvent> observer) {
+        Watcher(String subject, Predicate<BuildEvent> visible, ServerCallStreamObserver<BuildEvent> observer) {
             this.subject = subject;
+            this.visible = visible;
             this.observer = observer;
         }
 
         synchronized void offer(BuildEvent event) {
-            if (!subject.isEmpty() && !subject.equals(event.getSubject())) {
+            if ((!subject.isEmpty() && !subject.equals(event.getSubject())) || !visible.test(event)) {
                 return;
             }
             backlog.add(event);
@@ -92,8 +95,9 @@ public class EventHub {
         return () -> listeners.remove(listener);
     }
 
-    public void watch(String subject, ServerCallStreamObserver<BuildEvent> observer) {
-        Watcher watcher = new Watcher(subject, observer);
+    /** Streams the events of {@code subject} (every subject when empty) that {@code visible} lets through. */
+    public void watch(String subject, Predicate<BuildEvent> visible, ServerCallStreamObserver<BuildEvent> observer) {
+        Watcher watcher = new Watcher(subject, visible, observer);
         observer.setOnCancelHandler(() -> watchers.remove(watcher));
         observer.setOnReadyHandler(watcher::drain);
         watchers.add(watcher);

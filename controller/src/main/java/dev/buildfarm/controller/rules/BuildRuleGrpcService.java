@@ -17,11 +17,14 @@ import dev.buildfarm.api.v1.ListRepositoriesResponse;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.RunBuildRuleRequest;
 import dev.buildfarm.api.v1.UpdateBuildRuleRequest;
+import dev.buildfarm.api.v1.Token;
 import dev.buildfarm.api.v1.UpdateRepositoryRequest;
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.api.Rpc;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.rules.RuleNames.RuleName;
+import dev.buildfarm.controller.tenancy.Caller;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
@@ -45,6 +48,8 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
     public void createRepository(CreateRepositoryRequest request, StreamObserver<Repository> observer) {
         unary(observer, () -> {
             RuleNames.checkId(request.getRepositoryId(), "repository_id");
+            Namespaces.ofRepository(request.getRepository().getImage())
+                    .ifPresent(ns -> Caller.current().require(ns, Token.Role.ADMIN));
             return created(RepositoryEntity.NAME_PREFIX + request.getRepositoryId(),
                     () -> store.createRepository(request.getRepositoryId(), request.getRepository()),
                     () -> store.getRepository(request.getRepositoryId()));
@@ -53,14 +58,15 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
 
     @Override
     public void getRepository(GetRepositoryRequest request, StreamObserver<Repository> observer) {
-        unary(observer, () -> store.getRepository(RuleNames.repositoryId(request.getName(), "name")));
+        unary(observer, () -> store.getRepository(owned(RuleNames.repositoryId(request.getName(), "name"), Token.Role.VIEWER)));
     }
 
     @Override
     public void listRepositories(ListRepositoriesRequest request, StreamObserver<ListRepositoriesResponse> observer) {
         unary(observer, () -> {
             int size = RuleNames.pageSize(request.getPageSize());
-            List<Repository> page = store.listRepositories(RuleNames.afterId(request.getPageToken()), size + 1);
+            List<Repository> page = store.listRepositories(RuleNames.afterId(request.getPageToken()), size + 1,
+                    Caller.current().onlyNamespace());
             ListRepositoriesResponse.Builder response = ListRepositoriesResponse.newBuilder()
                     .addAllRepositories(page.subList(0, Math.min(size, page.size())));
             if (page.size() > size) {
@@ -72,14 +78,14 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
 
     @Override
     public void updateRepository(UpdateRepositoryRequest request, StreamObserver<Repository> observer) {
-        unary(observer, () -> store.updateRepository(RuleNames.repositoryId(request.getRepository().getName(), "repository.name"),
+        unary(observer, () -> store.updateRepository(owned(RuleNames.repositoryId(request.getRepository().getName(), "repository.name"), Token.Role.ADMIN),
                 request.getRepository(), request.getUpdateMask()));
     }
 
     @Override
     public void deleteRepository(DeleteRepositoryRequest request, StreamObserver<Empty> observer) {
         unary(observer, () -> {
-            store.deleteRepository(RuleNames.repositoryId(request.getName(), "name"), request.getForce());
+            store.deleteRepository(owned(RuleNames.repositoryId(request.getName(), "name"), Token.Role.ADMIN), request.getForce());
             return Empty.getDefaultInstance();
         });
     }
@@ -87,7 +93,7 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
     @Override
     public void createBuildRule(CreateBuildRuleRequest request, StreamObserver<BuildRule> observer) {
         unary(observer, () -> {
-            String repositoryId = RuleNames.repositoryId(request.getParent(), "parent");
+            String repositoryId = owned(RuleNames.repositoryId(request.getParent(), "parent"), Token.Role.ADMIN);
             RuleNames.checkId(request.getRuleId(), "rule_id");
             RuleName name = new RuleName(repositoryId, request.getRuleId());
             return created(name.toString(), () -> store.createRule(name, request.getRule()), () -> store.getRule(name));
@@ -96,13 +102,13 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
 
     @Override
     public void getBuildRule(GetBuildRuleRequest request, StreamObserver<BuildRule> observer) {
-        unary(observer, () -> store.getRule(RuleNames.ruleName(request.getName(), "name")));
+        unary(observer, () -> store.getRule(owned(RuleNames.ruleName(request.getName(), "name"), Token.Role.VIEWER)));
     }
 
     @Override
     public void listBuildRules(ListBuildRulesRequest request, StreamObserver<ListBuildRulesResponse> observer) {
         unary(observer, () -> {
-            String repositoryId = RuleNames.repositoryId(request.getParent(), "parent");
+            String repositoryId = owned(RuleNames.repositoryId(request.getParent(), "parent"), Token.Role.VIEWER);
             int size = RuleNames.pageSize(request.getPageSize());
             List<BuildRule> page = store.listRules(repositoryId, RuleNames.afterId(request.getPageToken()), size + 1);
             ListBuildRulesResponse.Builder response = ListBuildRulesResponse.newBuilder()
@@ -116,14 +122,14 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
 
     @Override
     public void updateBuildRule(UpdateBuildRuleRequest request, StreamObserver<BuildRule> observer) {
-        unary(observer, () -> store.updateRule(RuleNames.ruleName(request.getRule().getName(), "rule.name"),
+        unary(observer, () -> store.updateRule(owned(RuleNames.ruleName(request.getRule().getName(), "rule.name"), Token.Role.ADMIN),
                 request.getRule(), request.getUpdateMask()));
     }
 
     @Override
     public void deleteBuildRule(DeleteBuildRuleRequest request, StreamObserver<Empty> observer) {
         unary(observer, () -> {
-            store.deleteRule(RuleNames.ruleName(request.getName(), "name"));
+            store.deleteRule(owned(RuleNames.ruleName(request.getName(), "name"), Token.Role.ADMIN));
             return Empty.getDefaultInstance();
         });
     }
@@ -131,7 +137,21 @@ public class BuildRuleGrpcService extends BuildRuleServiceGrpc.BuildRuleServiceI
     @Override
     public void runBuildRule(RunBuildRuleRequest request, StreamObserver<Build> observer) {
         unary(observer, () -> BuildMapper.toProto(
-                firing.run(RuleNames.ruleName(request.getName(), "name"), request.getRequestId())));
+                firing.run(owned(RuleNames.ruleName(request.getName(), "name"), Token.Role.SUBMITTER), request.getRequestId())));
+    }
+
+    /**
+     * The repository id, once the caller is known to act in its stored namespace with at least
+     * {@code least}; an unknown repository is left to the store to answer NOT_FOUND.
+     */
+    private String owned(String repositoryId, Token.Role least) {
+        store.namespaceOf(repositoryId).ifPresent(ns -> Caller.current().require(ns, least));
+        return repositoryId;
+    }
+
+    private RuleName owned(RuleName rule, Token.Role least) {
+        owned(rule.repositoryId(), least);
+        return rule;
     }
 
     /** A create that lost a race with the same create reports ALREADY_EXISTS, not an internal error. */

@@ -19,6 +19,9 @@ public class RepositoryEntity extends PanacheEntityBase {
 
     public String image;
 
+    /** The namespace owning the repository (and its rules): the first path component of its image. */
+    public String namespace;
+
     @Column(name = "source_url")
     public String sourceUrl;
 

@@ -4,6 +4,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.api.ApiError.Violation;
 import dev.buildfarm.controller.build.BuildSpecValidator;
@@ -34,6 +35,9 @@ public final class RepositoryValidator {
         } else if (!BuildSpecValidator.isValidRepository(repository.getImage())) {
             violations.add(new Violation(field + ".image", "'" + RuleNames.abbreviate(repository.getImage())
                     + "' must be registry-host[:port]/path with lowercase path components (OCI distribution grammar)"));
+        } else if (Namespaces.ofRepository(repository.getImage()).isEmpty()) {
+            violations.add(new Violation(field + ".image",
+                    BuildSpecValidator.NO_NAMESPACE.formatted(RuleNames.abbreviate(repository.getImage()))));
         }
         String url = repository.getSource().getUrl();
         if (url.isEmpty()) {
@@ -42,7 +46,7 @@ public final class RepositoryValidator {
             try {
                 specs.validate(BuildSpec.newBuilder()
                         .setSource(GitSource.newBuilder().setUrl(url).setRef("probe"))
-                        .setRepository("probe.invalid/probe").addTags("probe").addPlatforms("linux/amd64").build());
+                        .setRepository("probe.invalid/probe/probe").addTags("probe").addPlatforms("linux/amd64").build());
             } catch (ApiError e) {
                 e.violations().forEach(v -> violations.add(new Violation(field + v.field().replaceFirst("^spec", ""), v.description())));
             }

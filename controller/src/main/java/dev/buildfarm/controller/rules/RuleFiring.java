@@ -97,7 +97,7 @@ public class RuleFiring {
         try {
             tags = RuleTags.render(matched.rule(), matched.groups(), push.time(), push.commit());
         } catch (RuleTags.RenderException e) {
-            Optional<BuildEntity> earlier = builds.findByRequestId(requestId);
+            Optional<BuildEntity> earlier = builds.findByRequestId(BuildStore.namespaceOf(source.image()), requestId);
             if (earlier.isPresent()) {
                 return existing(matched, earlier.get());
             }
@@ -114,7 +114,7 @@ public class RuleFiring {
                     : existing(matched, submitted.build());
         } catch (ApiError e) {
             // Built before with another spec (the rule changed since, or the push time moved a time suffix).
-            Optional<BuildEntity> earlier = builds.findByRequestId(requestId);
+            Optional<BuildEntity> earlier = builds.findByRequestId(BuildStore.namespaceOf(source.image()), requestId);
             return earlier.isPresent() ? existing(matched, earlier.get()) : refused(matched, push, "", e.getMessage());
         }
     }

@@ -20,6 +20,7 @@ public final class RuleMapper {
         return Repository.newBuilder()
                 .setName(entity.name())
                 .setImage(entity.image)
+                .setNamespace(entity.namespace)
                 .setSource(SourceBinding.newBuilder()
                         .setUrl(entity.sourceUrl)
                         .setWebhookSecretSet(entity.webhookSecret != null)

@@ -4,9 +4,12 @@ import com.google.protobuf.FieldMask;
 import dev.buildfarm.api.v1.BuildRule;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.SourceCredentials;
+import dev.buildfarm.api.v1.Token;
 import dev.buildfarm.controller.api.ApiError;
+import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildSubmission;
 import dev.buildfarm.controller.rules.RuleNames.RuleName;
+import dev.buildfarm.controller.tenancy.Caller;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -85,9 +88,17 @@ public class RuleStore {
     }
 
     @Transactional
-    public List<Repository> listRepositories(String afterId, int limit) {
-        return RepositoryEntity.<RepositoryEntity>find("id > ?1 order by id", afterId).page(0, limit).list()
-                .stream().map(RuleMapper::toProto).toList();
+    public List<Repository> listRepositories(String afterId, int limit, Optional<String> namespace) {
+        var query = namespace.isPresent()
+                ? RepositoryEntity.<RepositoryEntity>find("namespace = ?1 and id > ?2 order by id", namespace.get(), afterId)
+                : RepositoryEntity.<RepositoryEntity>find("id > ?1 order by id", afterId);
+        return query.page(0, limit).list().stream().map(RuleMapper::toProto).toList();
+    }
+
+    /** The namespace owning a stored repository (empty when there is none of that id). */
+    @Transactional
+    public Optional<String> namespaceOf(String repositoryId) {
+        return RepositoryEntity.<RepositoryEntity>findByIdOptional(repositoryId).map(r -> r.namespace);
     }
 
     @Transactional
@@ -98,6 +109,8 @@ public class RuleStore {
         merged.getSourceBuilder().clearWebhookSecretSet().clearCredentialsSet();
         UpdateMasks.apply(paths, request, merged);
         repositoryValidator().validate(merged.build(), "repository", true);
+        // Moving the repository to another namespace needs the caller to administer that one too.
+        Caller.current().require(BuildStore.namespaceOf(merged.getImage()), Token.Role.ADMIN);
         if (!merged.getSource().getUrl().equals(entity.sourceUrl)) {
             // Another source: the poller's memory is of the old one, so its next look starts afresh.
             forgetRefs(id);
@@ -283,6 +296,7 @@ public class RuleStore {
 
     private void apply(RepositoryEntity entity, Repository merged, List<String> paths) {
         entity.image = merged.getImage();
+        entity.namespace = BuildStore.namespaceOf(merged.getImage());
         entity.sourceUrl = merged.getSource().getUrl();
         entity.autoBuild = !merged.hasAutoBuild() || merged.getAutoBuild();
         if (UpdateMasks.touches(paths, "source.webhook_secret")) {

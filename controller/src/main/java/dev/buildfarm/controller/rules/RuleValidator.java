@@ -192,7 +192,7 @@ public final class RuleValidator {
         rule.getBuildParametersList().forEach(p -> args.putIfAbsent(p.getKey(), p.getValue()));
         return BuildSpec.newBuilder()
                 .setSource(GitSource.newBuilder().setUrl("https://probe.invalid/probe.git").setRef("probe"))
-                .setRepository("probe.invalid/probe")
+                .setRepository("probe.invalid/probe/probe")
                 .addTags("probe")
                 .setDockerfileDirectory(rule.getDockerfileDirectory())
                 .setDockerfileName(rule.getDockerfileName())

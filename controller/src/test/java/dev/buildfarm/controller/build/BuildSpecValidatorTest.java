@@ -57,6 +57,7 @@ class BuildSpecValidatorTest {
                 bad("long tag", s -> s.clearTags().addTags("a".repeat(129)), "spec.tags[0]", "OCI distribution grammar"),
                 bad("uppercase repository", s -> s.setRepository("127.0.0.1:5000/Demo/Hello"), "spec.repository", "OCI distribution grammar"),
                 bad("repository without registry", s -> s.setRepository("hello"), "spec.repository", "registry-host"),
+                bad("repository without namespace", s -> s.setRepository("127.0.0.1:5000/hello"), "spec.repository", "has no namespace"),
                 bad("repository double slash", s -> s.setRepository("127.0.0.1:5000//hello"), "spec.repository", "OCI distribution grammar"),
                 bad("21 build args", s -> {
                     IntStream.range(0, 21).forEach(i -> s.putBuildArgs("A" + i, "v"));

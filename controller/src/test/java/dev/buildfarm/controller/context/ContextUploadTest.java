@@ -134,6 +134,29 @@ class ContextUploadTest {
                 .setContextDigest(context.getDigest())).build());
         assertThat(build.getSpec().getContextDigest()).isEqualTo(context.getDigest());
         assertThat(build.getSpec().hasSource()).isFalse();
+        assertThat(build.getNamespace()).isEqualTo("context-test");
+    }
+
+    @Test
+    void aRequestIdIsAKeyOfOneNamespace() throws Exception {
+        BuildServiceGrpc.BuildServiceBlockingStub builds = BuildServiceGrpc.newBlockingStub(channel);
+        Context context = upload(tar(t -> file(t, "Dockerfile", "FROM scratch\n" + System.nanoTime())), 4096);
+        String requestId = ControllerApi.uniqueId("req");
+        String name = ControllerApi.uniqueId("app");
+        SubmitBuildRequest.Builder request = SubmitBuildRequest.newBuilder().setRequestId(requestId)
+                .setSpec(BuildSpec.newBuilder().addPlatforms("linux/amd64").addTags("ctx").setContextDigest(context.getDigest()));
+
+        var first = builds.submitBuild(request.clone().setSpec(request.getSpec().toBuilder()
+                .setRepository("127.0.0.1:5000/team-a/" + name)).build());
+        var again = builds.submitBuild(request.clone().setSpec(request.getSpec().toBuilder()
+                .setRepository("127.0.0.1:5000/team-a/" + name)).build());
+        var otherTeam = builds.submitBuild(request.clone().setSpec(request.getSpec().toBuilder()
+                .setRepository("127.0.0.1:5000/team-b/" + name)).build());
+
+        assertThat(again.getName()).isEqualTo(first.getName());
+        assertThat(otherTeam.getName()).isNotEqualTo(first.getName());
+        assertThat(first.getNamespace()).isEqualTo("team-a");
+        assertThat(otherTeam.getNamespace()).isEqualTo("team-b");
     }
 
     private void assertRefused(byte[] tar, String message) {

@@ -130,6 +130,14 @@ class BuildRuleApiTest {
         assertThat(error(() -> api.rules.getRepository(GetRepositoryRequest.newBuilder().setName("repositories/" + id).build()))
                 .getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
 
+        StatusRuntimeException noNamespace = error(() -> api.rules.createRepository(CreateRepositoryRequest.newBuilder()
+                .setRepositoryId(id).setRepository(Repository.newBuilder().setImage("127.0.0.1:5000/app")
+                        .setSource(SourceBinding.newBuilder().setUrl("https://example.com/x.git")))
+                .build()));
+        assertThat(badRequest(noNamespace).getFieldViolationsList()).singleElement()
+                .satisfies(v -> assertThat(v.getField()).isEqualTo("repository.image"))
+                .satisfies(v -> assertThat(v.getDescription()).contains("has no namespace"));
+
         assertThat(error(() -> api.createRepository("Not_An_Id", git.url)).getStatus().getDescription())
                 .startsWith("repository_id: ");
     }
