@@ -119,7 +119,7 @@ public class Admission {
         Map<String, Integer> namespaceInFlight = new HashMap<>();
         Map<String, Integer> byBoth = new HashMap<>();
         // In flight: admitted, not ended, of a build still going (a failed build's queued jobs are refused to agents).
-        List<Object[]> rows = rows("select pb.platform, " + Namespaces.SQL + ", count(*) from platform_build pb"
+        List<Object[]> rows = rows("select pb.platform, b.namespace, count(*) from platform_build pb"
                 + " join build b on b.id = pb.build_id"
                 + " where pb.admit_time is not null and pb.state in ('QUEUED', 'RUNNING') and b.state in ('QUEUED', 'RUNNING')"
                 + " group by 1, 2", Map.of());
@@ -132,8 +132,8 @@ public class Admission {
         // The oldest few waiting jobs of each platform and namespace: more than that cannot be admitted in one pass.
         int perGroup = Math.max(1, limits.largestNamespaceLimit());
         List<AdmissionChoice.Waiting> waiting = rows("select id, platform, ns from ("
-                + "select pb.id, pb.platform, " + Namespaces.SQL + " ns, pb.create_time, row_number() over"
-                + " (partition by pb.platform, " + Namespaces.SQL + " order by pb.create_time, pb.id) n"
+                + "select pb.id, pb.platform, b.namespace ns, pb.create_time, row_number() over"
+                + " (partition by pb.platform, b.namespace order by pb.create_time, pb.id) n"
                 + " from platform_build pb join build b on b.id = pb.build_id"
                 + " where pb.admit_time is null and pb.state = 'QUEUED' and b.state in ('QUEUED', 'RUNNING')) w"
                 + " where n <= ?1 order by create_time, id", Map.of(1, perGroup))
@@ -168,7 +168,7 @@ public class Admission {
             return null;
         }
         Map<String, Integer> counts = new HashMap<>();
-        rows("select pb.platform, " + Namespaces.SQL + ", count(*) from platform_build pb join build b on b.id = pb.build_id"
+        rows("select pb.platform, b.namespace, count(*) from platform_build pb join build b on b.id = pb.build_id"
                 + " where pb.admit_time is null and pb.state = 'QUEUED' and b.state in ('QUEUED', 'RUNNING') group by 1, 2", Map.of())
                 .forEach(r -> counts.put(r[0] + " " + r[1], ((Number) r[2]).intValue()));
         return counts;

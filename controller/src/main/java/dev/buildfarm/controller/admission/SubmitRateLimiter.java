@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.admission;
 
+import dev.buildfarm.common.Namespaces;
 import dev.buildfarm.controller.api.ApiError;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -26,7 +27,7 @@ public class SubmitRateLimiter {
 
     /** Takes a token of the repository's namespace, or throws RESOURCE_EXHAUSTED with the time until the next one. */
     public void acquire(String repository) {
-        String namespace = Namespaces.ofRepository(repository);
+        String namespace = Namespaces.ofRepository(repository).orElse("");
         Bucket bucket = buckets.computeIfAbsent(namespace,
                 n -> new Bucket(limits.submitRate(n), limits.submitBurst(n), clock.millis()));
         long waitMillis = bucket.take(clock.millis());

@@ -72,13 +72,6 @@ class AdmissionChoiceTest {
     }
 
     @Test
-    void namespaceOfARepositoryIsItsFirstPathComponent() {
-        assertThat(Namespaces.ofRepository("127.0.0.1:5000/team-a/app")).isEqualTo("team-a");
-        assertThat(Namespaces.ofRepository("registry.example.com/team/group/app")).isEqualTo("team");
-        assertThat(Namespaces.ofRepository("127.0.0.1:5000/hello")).isEqualTo("hello");
-    }
-
-    @Test
     void theSubmitBucketAllowsABurstThenTheRate() {
         SubmitRateLimiter.Bucket bucket = new SubmitRateLimiter.Bucket(20, 100, 0);
         for (int i = 0; i < 100; i++) {
