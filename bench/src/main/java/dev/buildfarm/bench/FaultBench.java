@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -238,16 +239,17 @@ final class FaultBench {
     private int duplicateWinners(Set<String> builds) {
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, farm.kafka);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "fault-bench-" + UUID.randomUUID());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         Map<String, Set<String>> winners = new HashMap<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of("buildfarm.events"));
-            int empty = 0;
-            while (empty < 10) {
-                var records = consumer.poll(Duration.ofMillis(500));
-                empty = records.isEmpty() ? empty + 1 : 0;
-                for (ConsumerRecord<String, byte[]> record : records) {
+            // Read up to the end as it is now: agents' state events keep the topic moving, so "no more
+            // records" never comes.
+            List<TopicPartition> partitions = consumer.partitionsFor("buildfarm.events").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     JsonNode event = JSON.readTree(record.value());
                     String build = event.path("subject").asText();
                     if (builds.contains(build) && event.path("type").asText().equals("dev.buildfarm.platform_build.succeeded.v1")) {
