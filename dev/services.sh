@@ -95,12 +95,14 @@ case "${1:-}" in
     ensure_tokens
     start manifest-assembler -Xmx256m
     # Namespace fair-a may have one job in flight (FairShareTest, dev/bench.sh fairness); the
-    # benchmarks' namespace is not rate-limited, so T1/T2 measure the controller, not the limiter.
+    # benchmarks' namespace is neither rate- nor admission-limited, so T1/T2 measure the controller
+    # (T1 queues thousands of jobs with the agent stopped), not the limiter.
     start controller -Xmx384m \
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts" \
       -Dbuildfarm.admission.namespace-limit.'"fair-a"'=1 \
       -Dbuildfarm.admission.submit-rate.'"bench"'=1000000 -Dbuildfarm.admission.submit-burst.'"bench"'=1000000 \
+      -Dbuildfarm.admission.namespace-limit.'"bench"'=1000000 -Dbuildfarm.admission.platform-limit=1000000 \
       -Dbuildfarm.auth.bootstrap-operator-token-file="$OPERATOR_TOKEN_FILE" \
       -Dbuildfarm.auth.bootstrap-agent-token-file="$AGENT_TOKEN_FILE"
     wait_ready manifest-assembler
