@@ -40,7 +40,14 @@ public class BuildStore {
     /** Stores a validated build and its dispatch records (the outbox), all or nothing. */
     @Transactional
     public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger) {
+        return create(requestId, spec, commit, trigger, null);
+    }
+
+    /** As above, with the sealed values of the secret build arguments that {@code spec} masks. */
+    @Transactional
+    public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger, byte[] sealedSecrets) {
         BuildEntity build = newBuild(requestId, spec, commit, trigger, BuildState.QUEUED, null);
+        build.sealedSecrets = sealedSecrets;
         build.persist();
         build.platformBuilds.forEach(pb -> dispatch(pb, spec));
         events.buildChanged(build);
