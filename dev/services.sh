@@ -72,8 +72,14 @@ stop() {
 
 case "${1:-}" in
   up)
+    # The controller's key for secrets it stores (webhook secrets, credentials, secret build
+    # arguments): made once, readable by its owner only.
+    KEY_FILE="$STACK_DIR/secrets/controller.key"
+    if [[ ! -s "$KEY_FILE" ]]; then
+      (umask 077; mkdir -p "$STACK_DIR/secrets"; head -c 32 /dev/urandom | base64 >"$KEY_FILE.tmp" && mv "$KEY_FILE.tmp" "$KEY_FILE")
+    fi
     start manifest-assembler -Xmx256m
-    start controller -Xmx384m \
+    start controller -Xmx384m -Dbuildfarm.secrets.key-file="$KEY_FILE" \
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts"
     wait_ready manifest-assembler
