@@ -104,6 +104,8 @@ class SecretsTest {
         String expectedHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest((canary + "\n").getBytes(StandardCharsets.UTF_8)));
         assertThat(Docker.pullAndRun(PLATFORM, image + ":" + tag)).isEqualTo(expectedHash);
+        // As the README warns: the classic builder records build arguments in the image's history.
+        assertThat(Docker.run("history", "--no-trunc", image + ":" + tag)).contains("CANARY=" + canary);
 
         // Its log: the echoed line is there, the value is not.
         List<String> log = new ArrayList<>();
