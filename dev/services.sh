@@ -93,11 +93,17 @@ stop() {
 case "${1:-}" in
   up)
     ensure_tokens
+    # The controller's key for secrets it stores (webhook secrets, credentials, secret build
+    # arguments): made once, readable by its owner only.
+    KEY_FILE="$SECRETS/controller.key"
+    if [[ ! -s "$KEY_FILE" ]]; then
+      (umask 077; head -c 32 /dev/urandom | base64 >"$KEY_FILE.tmp" && mv "$KEY_FILE.tmp" "$KEY_FILE")
+    fi
     start manifest-assembler -Xmx256m
     # Namespace fair-a may have one job in flight (FairShareTest, dev/bench.sh fairness); the
     # benchmarks' namespace is neither rate- nor admission-limited, so T1/T2 measure the controller
     # (T1 queues thousands of jobs with the agent stopped), not the limiter.
-    start controller -Xmx384m \
+    start controller -Xmx384m -Dbuildfarm.secrets.key-file="$KEY_FILE" \
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts" \
       -Dbuildfarm.admission.namespace-limit.'"fair-a"'=1 \

@@ -187,7 +187,8 @@ final class JobConsumer implements Runnable {
                 claim.getAttempt(), emulated ? " (emulated)" : "");
         consumer.pause(consumer.assignment());
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
-        JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials);
+        JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
+                claim.getSecretBuildArgsMap());
         current = worker.submit(() -> runner.run(claimed, enginePlatform));
     }
 

@@ -75,19 +75,24 @@ public class JobRunner {
         });
     }
 
-    /** A job this agent holds: the attempt its claim granted, the agent's name, and the source credentials the claim brought. */
-    public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials) {
+    /**
+     * A job this agent holds: the attempt its claim granted, the agent's name, and the source
+     * credentials and secret build argument values the claim brought.
+     */
+    public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials,
+                          Map<String, String> secretBuildArgs) {
 
         /** What every log record of this job carries: build, platform, attempt, agent. */
         public LogContext logContext() {
             return LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).attempt(attempt).agent(agent);
         }
 
-        /** Without the credentials, which a record's own toString would print. */
+        /** Without the credentials and secret values, which a record's own toString would print. */
         @Override
         public String toString() {
             return "job " + job.getJobId() + " of " + job.getBuildName() + " (" + job.getPlatform() + "), attempt " + attempt
-                    + (credentials.isPresent() ? ", with source credentials" : "");
+                    + (credentials.isPresent() ? ", with source credentials" : "")
+                    + (secretBuildArgs.isEmpty() ? "" : ", with secret build arguments " + secretBuildArgs.keySet());
         }
     }
 
@@ -102,7 +107,8 @@ public class JobRunner {
         int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
-        LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
+        SecretRedactor redactor = SecretRedactor.of(claimed.secretBuildArgs().values());
+        LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel, redactor);
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
         // The flush and heartbeat threads serve every job in turn: each run opens the job's context anew.
@@ -120,28 +126,32 @@ public class JobRunner {
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, attempt, platform, enginePlatform, claimed.credentials(), workspace, log, cancellation);
+            pushed = build(job, attempt, platform, enginePlatform, claimed.credentials(), claimed.secretBuildArgs(),
+                    workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure = "agent stopped";
         } catch (Exception e) {
-            LOG.warnf(e, "job %s (%s) failed", job.getJobId(), platform);
             failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            // The trace only at debug: its messages could quote a secret value.
+            LOG.warnf("job %s (%s) failed: %s", job.getJobId(), platform, redactor.redact(failure));
+            LOG.debugf(e, "job %s (%s) failed", job.getJobId(), platform);
         } finally {
             flusher.cancel(false);
             heartbeat.cancel(false);
             deleteQuietly(workspace);
         }
         if (failure != null) {
+            failure = redactor.redact(failure);
             log.line("error: " + failure);
         }
         finish(job, attempt, pushed, failure, log);
     }
 
     private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform,
-                         Optional<SourceCredentials> credentials, Path workspace, LogShipper log,
+                         Optional<SourceCredentials> credentials, Map<String, String> secretArgs, Path workspace, LogShipper log,
                          ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
         log.stage("checkout");
@@ -162,6 +172,8 @@ public class JobRunner {
         Path context = buildContext(workspace, spec, source);
         Path dockerfile = context.resolve(spec.getDockerfileName());
         Map<String, String> args = new LinkedHashMap<>(spec.getBuildArgsMap());
+        // The job's spec holds "****" for each secret; the claim brought the values.
+        args.putAll(secretArgs);
         args.putAll(automaticArgs(platform, enginePlatform));
         log.stage("pull");
         BaseImagePinning.Result pinned = BaseImagePinning.pin(

@@ -27,6 +27,7 @@ final class LogShipper {
     private final String jobId;
     private final int attempt;
     private final Runnable onCancel;
+    private final SecretRedactor redactor;
     private static final Pattern STEP = Pattern.compile("^Step \\d+/\\d+ : .*");
 
     private final List<LogLine> pending = new ArrayList<>();
@@ -34,8 +35,9 @@ final class LogShipper {
     private long sequence;
     private String stage = "";
 
-    LogShipper(AgentServiceBlockingStub controller, String jobId, int attempt, Runnable onCancel) {
+    LogShipper(AgentServiceBlockingStub controller, String jobId, int attempt, Runnable onCancel, SecretRedactor redactor) {
         this.controller = controller;
+        this.redactor = redactor;
         this.jobId = jobId;
         this.attempt = attempt;
         this.onCancel = onCancel;
@@ -46,7 +48,9 @@ final class LogShipper {
         stage = name;
     }
 
-    synchronized void line(String text) {
+    /** A whole line: secret values are removed from it before anything else sees it. */
+    synchronized void line(String line) {
+        String text = redactor.redact(line);
         // The classic builder announces each Dockerfile instruction as "Step 3/7 : RUN make".
         if (STEP.matcher(text).matches()) {
             stage = text.length() > 255 ? text.substring(0, 255) : text;

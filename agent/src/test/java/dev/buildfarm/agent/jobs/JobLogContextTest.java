@@ -40,7 +40,7 @@ class JobLogContextTest {
         try {
             Logger log = Logger.getLogger(JobLogContextTest.class);
             PlatformJob job = PlatformJob.newBuilder().setJobId("job-1").setBuildName("builds/42").setPlatform("linux/arm/v7").build();
-            JobRunner.Claimed claimed = new JobRunner.Claimed(job, 2, "rpi4-01", Optional.empty());
+            JobRunner.Claimed claimed = new JobRunner.Claimed(job, 2, "rpi4-01", Optional.empty(), Map.of());
             try (LogContext context = claimed.logContext()) {
                 log.info("pulling base images");
             }
@@ -54,10 +54,11 @@ class JobLogContextTest {
     }
 
     @Test
-    void aClaimedJobNeverPrintsItsCredentials() {
+    void aClaimedJobNeverPrintsItsCredentialsOrSecretValues() {
         PlatformJob job = PlatformJob.newBuilder().setJobId("job-2").setBuildName("builds/43").setPlatform("linux/amd64").build();
         JobRunner.Claimed claimed = new JobRunner.Claimed(job, 1, "amd64-01",
-                Optional.of(SourceCredentials.newBuilder().setUsername("ci").setPassword("hunter2-token").build()));
-        assertThat(claimed.toString()).contains("builds/43").doesNotContain("hunter2-token");
+                Optional.of(SourceCredentials.newBuilder().setUsername("ci").setPassword("hunter2-token").build()),
+                Map.of("NPM_TOKEN", "npm-secret-value"));
+        assertThat(claimed.toString()).contains("builds/43", "NPM_TOKEN").doesNotContain("hunter2-token", "npm-secret-value");
     }
 }

@@ -11,6 +11,7 @@ import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
+import dev.buildfarm.controller.build.SecretBuildArgs;
 import dev.buildfarm.controller.events.BuildEvents;
 import dev.buildfarm.controller.logs.LogStore;
 import dev.buildfarm.controller.metrics.FarmMetrics;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -42,13 +44,20 @@ public class AgentJobs {
 
     /**
      * A claim's answer: {@code retryAfter} is non-zero when the job may become this agent's later;
-     * credentials come only with a granted claim whose source has them.
+     * credentials come only with a granted claim whose source has them, and so do the values of the
+     * build's secret build arguments.
      */
     public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter,
-                        Optional<SourceCredentials> credentials) {
+                        Optional<SourceCredentials> credentials, Map<String, String> secretBuildArgs) {
 
         static Claim refused(int attempt, String reason) {
-            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty());
+            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty(), Map.of());
+        }
+
+        /** Without the credentials and secret values, which a record's own toString would print. */
+        @Override
+        public String toString() {
+            return "Claim[granted=" + granted + ", attempt=" + attempt + ", reason=" + reason + "]";
         }
     }
 
@@ -83,6 +92,9 @@ public class AgentJobs {
 
     @Inject
     Admission admission;
+
+    @Inject
+    SecretBuildArgs secrets;
 
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
@@ -123,7 +135,8 @@ public class AgentJobs {
             events.buildChanged(pb.build);
         }
         return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO,
-                rules.credentialsForBuild(pb.build.triggerRule, spec.getSource().getUrl()));
+                rules.credentialsForBuild(pb.build.triggerRule, spec.getSource().getUrl()),
+                secrets.open(pb.build.sealedSecrets));
     }
 
     /**
@@ -148,7 +161,7 @@ public class AgentJobs {
         }
         Duration left = nativeWait.minus(waited);
         return new Claim(false, pb.attempt, "waiting up to " + nativeWait.toSeconds() + " s for a native agent",
-                Duration.ZERO, left, Optional.empty());
+                Duration.ZERO, left, Optional.empty(), Map.of());
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */

@@ -91,6 +91,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                     .setLease(Duration.newBuilder().setSeconds(claim.lease().getSeconds()))
                     .setRetryAfter(Durations.fromMillis(claim.retryAfter().toMillis()));
             claim.credentials().ifPresent(response::setSourceCredentials);
+            response.putAllSecretBuildArgs(claim.secretBuildArgs());
             return response.build();
         });
     }

@@ -55,6 +55,10 @@ public class BuildEntity extends PanacheEntityBase {
     @Column(name = "missing_platforms")
     public String missingPlatforms;
 
+    /** The secret build arguments' values, sealed by {@link SecretBuildArgs}; null when there are none. */
+    @Column(name = "sealed_secrets")
+    public byte[] sealedSecrets;
+
     @Column(name = "log_bytes")
     public long logBytes;
 

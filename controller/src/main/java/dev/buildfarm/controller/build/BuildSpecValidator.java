@@ -70,7 +70,7 @@ public final class BuildSpecValidator {
         out.clearPlatforms().addAllPlatforms(checkPlatforms(spec.getPlatformsList(), violations));
         checkRepository(spec.getRepository(), violations);
         checkTags(spec.getTagsList(), violations);
-        checkBuildArgs(spec.getBuildArgsMap(), violations);
+        checkBuildArgs(spec.getBuildArgsMap(), spec.getSecretBuildArgsMap(), violations);
         if (spec.getEmulation() == BuildSpec.Emulation.UNRECOGNIZED) {
             violations.add(new Violation("spec.emulation", spec.getEmulationValue()
                     + " is not an emulation policy; use FALLBACK (the default), NEVER or ALWAYS"));
@@ -302,13 +302,24 @@ public final class BuildSpecValidator {
         }
     }
 
-    private void checkBuildArgs(Map<String, String> args, List<Violation> violations) {
-        if (args.size() > MAX_BUILD_ARGS) {
+    private void checkBuildArgs(Map<String, String> args, Map<String, String> secretArgs, List<Violation> violations) {
+        if (secretArgs.isEmpty() && args.size() > MAX_BUILD_ARGS) {
             violations.add(new Violation("spec.build_args", args.size() + " build arguments given; at most "
                     + MAX_BUILD_ARGS + " are supported"));
+        } else if (args.size() + secretArgs.size() > MAX_BUILD_ARGS) {
+            violations.add(new Violation("spec.secret_build_args", args.size() + " build arguments and "
+                    + secretArgs.size() + " secret build arguments given; at most " + MAX_BUILD_ARGS + " together are supported"));
         }
+        checkArgs("spec.build_args", args, violations);
+        checkArgs("spec.secret_build_args", secretArgs, violations);
+        secretArgs.keySet().stream().filter(args::containsKey).sorted().forEach(key -> violations.add(new Violation(
+                "spec.secret_build_args[" + abbreviate(key) + "]", "is also in build_args; a key may be in only one of them")));
+    }
+
+    /** Never quotes a value: a secret one would end up in the error. */
+    private void checkArgs(String name, Map<String, String> args, List<Violation> violations) {
         args.keySet().stream().sorted().forEach(key -> {
-            String field = "spec.build_args[" + abbreviate(key) + "]";
+            String field = name + "[" + abbreviate(key) + "]";
             if (!BUILD_ARG_KEY.matcher(key).matches()) {
                 violations.add(new Violation(field, "the key must match [A-Za-z_][A-Za-z0-9_]{0,127}"));
             } else if (AUTOMATIC_ARGS.contains(key)) {

@@ -48,7 +48,14 @@ public class BuildStore {
      */
     @Transactional
     public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger) {
+        return create(requestId, spec, commit, trigger, null);
+    }
+
+    /** As above, with the sealed values of the secret build arguments that {@code spec} masks. */
+    @Transactional
+    public BuildEntity create(String requestId, BuildSpec spec, String commit, Trigger trigger, byte[] sealedSecrets) {
         BuildEntity build = newBuild(requestId, spec, commit, trigger, BuildState.QUEUED, null);
+        build.sealedSecrets = sealedSecrets;
         build.persist();
         admission.passAfterCommit();
         events.buildChanged(build);

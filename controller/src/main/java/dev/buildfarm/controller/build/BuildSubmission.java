@@ -8,6 +8,7 @@ import dev.buildfarm.controller.context.ContextStore;
 import dev.buildfarm.controller.source.GitRefResolver;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.exception.ConstraintViolationException;
@@ -32,6 +33,9 @@ public class BuildSubmission {
     @Inject
     SubmitRateLimiter rate;
 
+    @Inject
+    SecretBuildArgs secrets;
+
     @ConfigProperty(name = "buildfarm.sources.allow-file-urls")
     boolean allowFileUrls;
 
@@ -50,15 +54,18 @@ public class BuildSubmission {
     public Submitted submitOrFind(String requestId, BuildSpec requested, Trigger trigger) {
         BuildSpecValidator validator = validator();
         validator.validateRequestId(requestId);
-        BuildSpec spec = validator.validate(requested);
+        BuildSpec validated = validator.validate(requested);
         if (trigger.getKind() == Trigger.Kind.API) {
             // Callers of SubmitBuild share their namespace's submit rate; rules fire at the pace of pushes.
-            rate.acquire(spec.getRepository());
+            rate.acquire(validated.getRepository());
         }
+        // From here on only the masked spec is kept; the secret values travel sealed.
+        Map<String, String> secretValues = validated.getSecretBuildArgsMap();
+        BuildSpec spec = SecretBuildArgs.masked(validated);
         if (!requestId.isEmpty()) {
             Optional<BuildEntity> earlier = store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId);
             if (earlier.isPresent()) {
-                return new Submitted(sameRequest(earlier.get(), spec), false);
+                return new Submitted(sameRequest(earlier.get(), spec, secretValues), false);
             }
         }
         String commit;
@@ -74,18 +81,18 @@ public class BuildSubmission {
                     : spec.getSource().getCommit();
         }
         try {
-            return new Submitted(store.create(requestId, spec, commit, trigger), true);
+            return new Submitted(store.create(requestId, spec, commit, trigger, secrets.seal(secretValues)), true);
         } catch (RuntimeException e) {
             if (isUniqueViolation(e) && !requestId.isEmpty()) {
                 // The same request raced with itself: the other one won.
-                return new Submitted(sameRequest(store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId).orElseThrow(() -> e), spec), false);
+                return new Submitted(sameRequest(store.findByRequestId(BuildStore.namespaceOf(spec.getRepository()), requestId).orElseThrow(() -> e), spec, secretValues), false);
             }
             throw e;
         }
     }
 
-    private static BuildEntity sameRequest(BuildEntity earlier, BuildSpec spec) {
-        if (!BuildMapper.specFromJson(earlier.spec).equals(spec)) {
+    private BuildEntity sameRequest(BuildEntity earlier, BuildSpec spec, Map<String, String> secretValues) {
+        if (!BuildMapper.specFromJson(earlier.spec).equals(spec) || !secrets.open(earlier.sealedSecrets).equals(secretValues)) {
             throw ApiError.invalid("request_id", "'" + earlier.requestId + "' was already used for "
                     + earlier.name() + " with a different spec; use a new request_id");
         }

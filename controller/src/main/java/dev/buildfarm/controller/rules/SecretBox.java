@@ -3,7 +3,10 @@ package dev.buildfarm.controller.rules;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -16,10 +19,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * Encrypts source secrets (webhook secrets, credentials) for the database with AES-256-GCM under the
- * operator's key, `buildfarm.secrets.key` (32 bytes, base64). They must be recoverable, not hashed:
- * an HMAC can only be checked with the secret itself. Without a key, a fixed development key is
- * used and a warning logged: the database then holds no plaintext, but no protection either.
+ * Encrypts secrets for the database (webhook secrets, source credentials, secret build arguments)
+ * with AES-256-GCM under the operator's key: `buildfarm.secrets.key` (32 bytes, base64) or the file
+ * `buildfarm.secrets.key-file` holding it. They must be recoverable, not hashed: an HMAC can only be
+ * checked with the secret itself, and an agent needs a build argument's value. Without a key, a fixed
+ * development key is used and a warning logged: the database then holds no plaintext, but no
+ * protection either.
  */
 @ApplicationScoped
 public class SecretBox {
@@ -32,28 +37,37 @@ public class SecretBox {
     @ConfigProperty(name = "buildfarm.secrets.key")
     Optional<String> configuredKey;
 
+    @ConfigProperty(name = "buildfarm.secrets.key-file")
+    Optional<Path> keyFile;
+
     private final SecureRandom random = new SecureRandom();
     private volatile SecretKeySpec key;
 
     void onStart(@Observes StartupEvent event) {
-        if (configuredKey.isEmpty()) {
-            LOG.warn("buildfarm.secrets.key is not set: webhook secrets and source credentials are encrypted with a "
-                    + "built-in development key; set a 32-byte base64 key in production");
+        if (configuredKey.isEmpty() && keyFile.isEmpty()) {
+            LOG.warn("neither buildfarm.secrets.key nor buildfarm.secrets.key-file is set: webhook secrets, source "
+                    + "credentials and secret build arguments are encrypted with a built-in development key; "
+                    + "set a 32-byte base64 key in production");
         }
         key();
     }
 
     public String seal(String plaintext) {
+        return VERSION + Base64.getEncoder().encodeToString(sealBytes(plaintext.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** IV followed by the ciphertext and its tag. */
+    public byte[] sealBytes(byte[] plaintext) {
         try {
             byte[] iv = new byte[IV_BYTES];
             random.nextBytes(iv);
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.ENCRYPT_MODE, key(), new GCMParameterSpec(TAG_BITS, iv));
-            byte[] sealed = cipher.doFinal(plaintext.getBytes(StandardCharsets.UTF_8));
+            byte[] sealed = cipher.doFinal(plaintext);
             byte[] out = new byte[iv.length + sealed.length];
             System.arraycopy(iv, 0, out, 0, iv.length);
             System.arraycopy(sealed, 0, out, iv.length, sealed.length);
-            return VERSION + Base64.getEncoder().encodeToString(out);
+            return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot encrypt", e);
         }
@@ -63,11 +77,14 @@ public class SecretBox {
         if (!sealed.startsWith(VERSION)) {
             throw new IllegalStateException("stored secret has an unknown format");
         }
+        return new String(openBytes(Base64.getDecoder().decode(sealed.substring(VERSION.length()))), StandardCharsets.UTF_8);
+    }
+
+    public byte[] openBytes(byte[] in) {
         try {
-            byte[] in = Base64.getDecoder().decode(sealed.substring(VERSION.length()));
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.DECRYPT_MODE, key(), new GCMParameterSpec(TAG_BITS, in, 0, IV_BYTES));
-            return new String(cipher.doFinal(in, IV_BYTES, in.length - IV_BYTES), StandardCharsets.UTF_8);
+            return cipher.doFinal(in, IV_BYTES, in.length - IV_BYTES);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot decrypt a stored secret: was buildfarm.secrets.key changed?", e);
         }
@@ -77,9 +94,12 @@ public class SecretBox {
         if (key == null) {
             byte[] bytes;
             if (configuredKey.isPresent()) {
-                bytes = Base64.getDecoder().decode(configuredKey.get().strip());
-                if (bytes.length != 32) {
-                    throw new IllegalStateException("buildfarm.secrets.key must be 32 bytes in base64, not " + bytes.length);
+                bytes = decodeKey(configuredKey.get(), "buildfarm.secrets.key");
+            } else if (keyFile.isPresent()) {
+                try {
+                    bytes = decodeKey(Files.readString(keyFile.get(), StandardCharsets.US_ASCII), "buildfarm.secrets.key-file " + keyFile.get());
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read buildfarm.secrets.key-file " + keyFile.get() + ": " + e.getMessage(), e);
                 }
             } else {
                 bytes = sha256("buildfarm development key; set buildfarm.secrets.key");
@@ -87,6 +107,19 @@ public class SecretBox {
             key = new SecretKeySpec(bytes, "AES");
         }
         return key;
+    }
+
+    private static byte[] decodeKey(String base64, String where) {
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(base64.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(where + " must hold 32 bytes in base64");
+        }
+        if (bytes.length != 32) {
+            throw new IllegalStateException(where + " must hold 32 bytes in base64, not " + bytes.length);
+        }
+        return bytes;
     }
 
     private static byte[] sha256(String value) {

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.agent;
 
 import static dev.buildfarm.controller.rules.ControllerApi.uniqueId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.Build;
@@ -29,7 +30,11 @@ import dev.buildfarm.controller.rules.GitFixture;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +42,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -51,7 +57,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * ClaimJob over gRPC, as an agent calls it, on jobs read from the real job topic: a private source's
- * credentials reach only the agent holding the claim, and the controller's log of the claim carries
+ * credentials and a build's secret build argument values reach only the agent holding the claim, and the controller's log of the claim carries
  * the build, platform, attempt and agent.
  */
 @QuarkusTest
@@ -66,6 +72,9 @@ class ClaimTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
+
+    @Inject
+    DataSource dataSource;
 
     private ControllerApi api;
     private ManagedChannel channel;
@@ -136,6 +145,57 @@ class ClaimTest {
 
             finish(jobOf(jobRecords, fired), claim.getAttempt());
             finish(jobOf(jobRecords, direct), directClaim.getAttempt());
+        }
+    }
+
+    @Test
+    void secretBuildArgumentValuesReachOnlyTheAgentHoldingTheClaim() throws Exception {
+        String secret = "canary-" + UUID.randomUUID();
+        BuildSpec spec = BuildSpec.newBuilder()
+                .setSource(GitSource.newBuilder().setUrl(git.url).setCommit(git.head("main")))
+                .addPlatforms("linux/amd64").setRepository(ControllerApi.IMAGE).addTags("secret")
+                .putBuildArgs("VERSION", "1.0").putSecretBuildArgs("NPM_TOKEN", secret).build();
+        String requestId = uniqueId("secret");
+        try (LogCapture logs = new LogCapture();
+             KafkaConsumer<String, byte[]> jobs = consumerAtEnd(JobTopics.forPlatform(topicPrefix, Platform.parse("linux/amd64")));
+             KafkaConsumer<String, byte[]> events = consumerAtEnd(JobTopics.events(topicPrefix))) {
+            Build build = api.builds.submitBuild(SubmitBuildRequest.newBuilder().setRequestId(requestId).setSpec(spec).build());
+            assertThat(build.getSpec().getSecretBuildArgsMap()).containsExactly(Map.entry("NPM_TOKEN", "****"));
+            assertThat(build.getSpec().getBuildArgsMap()).containsExactly(Map.entry("VERSION", "1.0"));
+            // The same request again is the same build; with another secret value it is another request.
+            assertThat(api.builds.submitBuild(SubmitBuildRequest.newBuilder().setRequestId(requestId).setSpec(spec).build()).getName())
+                    .isEqualTo(build.getName());
+            assertThatThrownBy(() -> api.builds.submitBuild(SubmitBuildRequest.newBuilder().setRequestId(requestId)
+                    .setSpec(spec.toBuilder().putSecretBuildArgs("NPM_TOKEN", "other")).build()))
+                    .hasMessageContaining("INVALID_ARGUMENT").hasMessageNotContaining(secret);
+
+            List<ConsumerRecord<String, byte[]>> jobRecords = readUntil(jobs, seen -> jobOf(seen, build) != null);
+            PlatformJob job = jobOf(jobRecords, build);
+            assertThat(job.getSpec().getSecretBuildArgsMap()).containsExactly(Map.entry("NPM_TOKEN", "****"));
+            jobRecords.forEach(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).as("the Kafka job").doesNotContain(secret));
+
+            ClaimJobResponse claim = claim(job);
+            assertThat(claim.getGranted()).isTrue();
+            assertThat(claim.getSecretBuildArgsMap()).containsExactly(Map.entry("NPM_TOKEN", secret));
+            assertThat(claim(job).getSecretBuildArgsMap()).as("a refused claim").isEmpty();
+
+            List<ConsumerRecord<String, byte[]>> eventRecords = readUntil(events, seen -> running(seen, build));
+            eventRecords.forEach(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).as("an event").doesNotContain(secret));
+            assertThat(api.builds.getBuild(GetBuildRequest.newBuilder().setName(build.getName()).build()).toString())
+                    .contains("****").doesNotContain(secret);
+            assertThat(api.builds.listBuilds(ListBuildsRequest.newBuilder().setRepository(ControllerApi.IMAGE).build()).toString())
+                    .doesNotContain(secret);
+            try (Connection db = dataSource.getConnection();
+                 PreparedStatement row = db.prepareStatement("select b::text, sealed_secrets from build b where id = ?::uuid")) {
+                row.setString(1, build.getName().substring("builds/".length()));
+                try (ResultSet rs = row.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).as("the build row").contains("****").doesNotContain(secret);
+                    assertThat(new String(rs.getBytes(2), StandardCharsets.ISO_8859_1)).as("the sealed values").doesNotContain(secret);
+                }
+            }
+            assertThat(logs.records()).noneMatch(r -> r.message().contains(secret));
+            finish(job, claim.getAttempt());
         }
     }
 

@@ -65,6 +65,16 @@ class BuildSpecValidatorTest {
                 }, "spec.build_args", "at most 20"),
                 bad("bad build arg key", s -> s.putBuildArgs("1X", "v"), "spec.build_args[1X]", "key must match"),
                 bad("automatic build arg", s -> s.putBuildArgs("TARGETARCH", "x"), "spec.build_args[TARGETARCH]", "set by the farm"),
+                bad("21 build args, secret ones included", s -> {
+                    IntStream.range(0, 15).forEach(i -> s.putBuildArgs("A" + i, "v"));
+                    IntStream.range(0, 6).forEach(i -> s.putSecretBuildArgs("S" + i, "v"));
+                    return s;
+                }, "spec.secret_build_args", "at most 20 together"),
+                bad("bad secret build arg key", s -> s.putSecretBuildArgs("1X", "v"), "spec.secret_build_args[1X]", "key must match"),
+                bad("automatic secret build arg", s -> s.putSecretBuildArgs("BUILDARCH", "x"), "spec.secret_build_args[BUILDARCH]", "set by the farm"),
+                bad("long secret value", s -> s.putSecretBuildArgs("TOKEN", "x".repeat(4097)), "spec.secret_build_args[TOKEN]", "longer than 4096"),
+                bad("key both plain and secret", s -> s.putBuildArgs("TOKEN", "a").putSecretBuildArgs("TOKEN", "b"),
+                        "spec.secret_build_args[TOKEN]", "also in build_args"),
                 bad("directory escapes", s -> s.setDockerfileDirectory("app/../../etc"), "spec.dockerfile_directory", "leaves the repository"),
                 bad("absolute directory", s -> s.setDockerfileDirectory("/etc"), "spec.dockerfile_directory", "relative path"),
                 bad("dockerfile name with slash", s -> s.setDockerfileName("../Dockerfile"), "spec.dockerfile_name", "without '/'"),
@@ -119,6 +129,34 @@ class BuildSpecValidatorTest {
             BuildSpec spec = valid().setSource(GitSource.newBuilder().setUrl(url).setRef("main")).build();
             assertThat(validator.validate(spec).getSource().getUrl()).as(url).isEqualTo(url);
         }
+    }
+
+    @Test
+    void acceptsTwentyArgumentsPlainAndSecretTogether() {
+        BuildSpec.Builder spec = valid();
+        IntStream.range(0, 10).forEach(i -> spec.putBuildArgs("ARG_" + i, "v"));
+        IntStream.range(0, 10).forEach(i -> spec.putSecretBuildArgs("SECRET_" + i, "v"));
+        assertThat(validator.validate(spec.build()).getSecretBuildArgsCount()).isEqualTo(10);
+    }
+
+    @Test
+    void aRefusedSecretValueIsNeverQuoted() {
+        String value = "never-quote-me-" + "x".repeat(4096);
+        BuildSpec spec = valid().putSecretBuildArgs("bad key", value).build();
+        assertThatThrownBy(() -> validator.validate(spec)).isInstanceOfSatisfying(ApiError.class, e -> {
+            assertThat(e.getMessage()).doesNotContain("never-quote-me");
+            assertThat(e.violations()).allSatisfy(v -> assertThat(v.description()).doesNotContain("never-quote-me"));
+        });
+    }
+
+    @Test
+    void maskingKeepsTheKeysAndHidesTheValues() {
+        BuildSpec spec = valid().putBuildArgs("VERSION", "1.2").putSecretBuildArgs("NPM_TOKEN", "npm-abc").build();
+        BuildSpec masked = SecretBuildArgs.masked(spec);
+        assertThat(masked.getSecretBuildArgsMap()).containsExactly(java.util.Map.entry("NPM_TOKEN", "****"));
+        assertThat(masked.getBuildArgsMap()).containsExactly(java.util.Map.entry("VERSION", "1.2"));
+        assertThat(BuildMapper.specToJson(masked)).doesNotContain("npm-abc");
+        assertThat(masked.toBuilder().clearSecretBuildArgs().build()).isEqualTo(spec.toBuilder().clearSecretBuildArgs().build());
     }
 
     @Test
