@@ -9,6 +9,8 @@ import dev.buildfarm.agent.source.GitCheckout;
 import dev.buildfarm.api.v1.ContextChunk;
 import dev.buildfarm.api.v1.FetchContextRequest;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.AgentServiceGrpc;
+import io.grpc.Channel;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
@@ -45,9 +47,14 @@ import org.jboss.logging.Logger;
 public class JobRunner {
 
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    /** How long a job's end waits for the controller to store its last log lines. */
+    private static final long LOG_CLOSE_MILLIS = 30_000;
 
     @GrpcClient("controller")
     AgentServiceBlockingStub controller;
+
+    @GrpcClient("controller")
+    Channel controllerChannel;
 
     @Inject
     AgentSettings settings;
@@ -97,7 +104,8 @@ public class JobRunner {
         int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
-        LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel);
+        LogShipper log = new LogShipper(AgentServiceGrpc.newStub(controllerChannel), job.getJobId(), attempt, cancellation::cancel,
+                settings.logWindow().asLongValue());
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
         // The flush and heartbeat threads serve every job in turn: each run opens the job's context anew.
@@ -132,7 +140,7 @@ public class JobRunner {
         if (failure != null) {
             log.line("error: " + failure);
         }
-        log.flush();
+        log.close(LOG_CLOSE_MILLIS);
         finish(job, attempt, pushed, failure);
     }
 

@@ -55,6 +55,10 @@ public class ApiError extends RuntimeException {
                 List.of(new Violation(field, description)));
     }
 
+    public static ApiError aborted(String reason, String message) {
+        return new ApiError(Code.ABORTED, reason, message, List.of());
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(Code.NOT_FOUND, "NOT_FOUND", message, List.of());
     }
