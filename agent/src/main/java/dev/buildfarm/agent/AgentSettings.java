@@ -1,5 +1,6 @@
 package dev.buildfarm.agent;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
@@ -32,6 +33,10 @@ public interface AgentSettings {
     Duration heartbeatInterval();
 
     Duration logFlushInterval();
+
+    /** Log lines sent to the controller and not yet acknowledged as stored, at most (serialized bytes). */
+    @WithDefault("8M")
+    MemorySize logWindow();
 
     /**
      * Images are pushed to host/STAGING/path of the target repository; the assembler copies them

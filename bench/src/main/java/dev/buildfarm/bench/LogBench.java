@@ -167,7 +167,7 @@ final class LogBench {
 
         String conditions = String.format(Locale.ROOT,
                 "1 build, %s native, `RUN seq 1 %d` on busybox, no cache; 1 follower (platform, follow) from submit; "
-                        + "%,d lines; agent log-flush-interval 50 ms%s", PLATFORM, lines, n,
+                        + "%,d lines; agent log-flush-interval 20 ms, batches pipelined%s", PLATFORM, lines, n,
                 SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
         boolean complete = n == lines && seen.outOfOrder == 0;
         return List.of(

@@ -9,6 +9,8 @@ import dev.buildfarm.agent.source.GitCheckout;
 import dev.buildfarm.api.v1.ContextChunk;
 import dev.buildfarm.api.v1.FetchContextRequest;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceBlockingStub;
+import dev.buildfarm.api.v1.AgentServiceGrpc;
+import io.grpc.Channel;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
@@ -47,9 +49,14 @@ import org.jboss.logging.Logger;
 public class JobRunner {
 
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    /** How long a job's end waits for the controller to store its last log lines. */
+    private static final long LOG_CLOSE_MILLIS = 30_000;
 
     @GrpcClient("controller")
     AgentServiceBlockingStub controller;
+
+    @GrpcClient("controller")
+    Channel controllerChannel;
 
     @Inject
     AgentSettings settings;
@@ -108,7 +115,8 @@ public class JobRunner {
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
         SecretRedactor redactor = SecretRedactor.of(claimed.secretBuildArgs().values());
-        LogShipper log = new LogShipper(controller, job.getJobId(), attempt, cancellation::cancel, redactor);
+        LogShipper log = new LogShipper(AgentServiceGrpc.newStub(controllerChannel), job.getJobId(), attempt, cancellation::cancel,
+                settings.logWindow().asLongValue(), redactor);
         long flushMillis = settings.logFlushInterval().toMillis();
         long beatMillis = settings.heartbeatInterval().toMillis();
         // The flush and heartbeat threads serve every job in turn: each run opens the job's context anew.
@@ -147,6 +155,7 @@ public class JobRunner {
             failure = redactor.redact(failure);
             log.line("error: " + failure);
         }
+        log.close(LOG_CLOSE_MILLIS);
         finish(job, attempt, pushed, failure, log);
     }
 

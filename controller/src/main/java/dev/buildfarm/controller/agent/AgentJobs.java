@@ -13,7 +13,7 @@ import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.build.SecretBuildArgs;
 import dev.buildfarm.controller.events.BuildEvents;
-import dev.buildfarm.controller.logs.LogStore;
+import dev.buildfarm.controller.logs.LiveLogs;
 import dev.buildfarm.controller.metrics.FarmMetrics;
 import dev.buildfarm.controller.rules.RuleStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -76,7 +76,7 @@ public class AgentJobs {
     BuildEvents events;
 
     @Inject
-    LogStore logs;
+    LiveLogs logs;
 
     @Inject
     BuildStore store;
@@ -174,14 +174,10 @@ public class AgentJobs {
         return new Report(pb.state == BuildState.CANCELLED, pb.build.id);
     }
 
-    @Transactional
+    /** One batch of log lines, answered once stored (LiveLogs gives the offsets and extends the lease). */
     public Report appendLogs(String jobId, int attempt, List<LogLine> lines) {
-        PlatformBuildEntity pb = reportingAttempt(jobId, attempt);
-        if (pb.state == BuildState.RUNNING) {
-            logs.append(pb, lines);
-            pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
-        }
-        return new Report(pb.state == BuildState.CANCELLED, pb.build.id);
+        LiveLogs.Ack ack = logs.acceptAndStore(jobId, attempt, lines);
+        return new Report(ack.cancelRequested(), ack.buildId());
     }
 
     @Transactional

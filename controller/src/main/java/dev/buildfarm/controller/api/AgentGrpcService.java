@@ -25,6 +25,7 @@ import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.build.BuildSpecValidator;
 import dev.buildfarm.controller.logs.BuildSignals;
+import dev.buildfarm.controller.logs.LiveLogs;
 import dev.buildfarm.controller.publish.IndexPublication;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -53,6 +54,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
     @Inject
     BuildSignals signals;
+
+    @Inject
+    LiveLogs liveLogs;
 
     @Inject
     AgentRegistry agents;
@@ -106,10 +110,15 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void appendLogs(AppendLogsRequest request, StreamObserver<AppendLogsResponse> observer) {
         Rpc.unary(observer, () -> {
-            AgentJobs.Report report = jobs.appendLogs(request.getJobId(), request.getAttempt(), request.getLinesList());
-            signals.signal(report.buildId());
-            return AppendLogsResponse.newBuilder().setCancelRequested(report.cancelRequested()).build();
+            LiveLogs.Ack ack = liveLogs.acceptAndStore(request.getJobId(), request.getAttempt(), request.getLinesList());
+            return AppendLogsResponse.newBuilder().setCancelRequested(ack.cancelRequested())
+                    .setAckedSequence(ack.ackedSequence()).build();
         });
+    }
+
+    @Override
+    public StreamObserver<AppendLogsRequest> shipLogs(StreamObserver<AppendLogsResponse> responses) {
+        return new LogStream(liveLogs, responses);
     }
 
     @Override
@@ -150,6 +159,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                 case RESULT_NOT_SET -> throw ApiError.invalid("result", "set digest or failure_reason");
             };
             signals.signal(finished.buildId());
+            liveLogs.ended(java.util.UUID.fromString(request.getJobId()));
             if (finished.readyToPublish()) {
                 publication.publishSoon(finished.buildId());
             }

@@ -64,6 +64,10 @@ public class ApiError extends RuntimeException {
         return error;
     }
 
+    public static ApiError aborted(String reason, String message) {
+        return new ApiError(Code.ABORTED, reason, message, List.of());
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(Code.NOT_FOUND, "NOT_FOUND", message, List.of());
     }

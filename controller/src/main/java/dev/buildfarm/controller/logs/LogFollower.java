@@ -23,8 +23,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Serves StreamBuildLogs: replays each selected platform's lines from the offset, then follows new
- * ones until the build is final and everything is sent. Lines are read from the database at the
- * follower's own pace, and sent only while the client's stream is ready: a watcher that stops
+ * ones until the build is final and everything is sent. Lines are read at the follower's own pace,
+ * from the store and then from the live tail of a running platform build ({@link LiveLogs}), and sent only while the client's stream is ready: a watcher that stops
  * reading holds nothing but its own thread, never the agents or other watchers.
  */
 @ApplicationScoped
@@ -33,12 +33,16 @@ public class LogFollower {
     private static final Logger LOG = Logger.getLogger(LogFollower.class);
     private static final int BATCH = 10_000;
     private static final long IDLE_WAIT_MILLIS = 1_000;
+    private static final long MAX_CHUNK_BYTES = 1024 * 1024;
 
     @Inject
     BuildStore store;
 
     @Inject
     LogStore logs;
+
+    @Inject
+    LiveLogs live;
 
     @Inject
     BuildSignals signals;
@@ -90,28 +94,16 @@ public class LogFollower {
         selected.keySet().forEach(id -> next.put(id, offset));
         try {
             while (!observer.isCancelled()) {
-                long seen = signals.seen(buildId);
-                // Read the state before the lines: lines written before it turned final are then all seen.
-                boolean finished = isFinal(buildId);
-                boolean sentAny = false;
-                for (Map.Entry<UUID, String> pb : selected.entrySet()) {
-                    List<BuildLogLine> lines = QuarkusTransaction.requiringNew().call(
-                            () -> logs.read(pb.getKey(), pb.getValue(), next.get(pb.getKey()), BATCH));
-                    if (lines.isEmpty()) {
-                        continue;
-                    }
-                    awaitReady(observer, ready);
-                    if (observer.isCancelled()) {
-                        return;
-                    }
-                    observer.onNext(LogChunk.newBuilder().addAllLines(lines).build());
-                    next.put(pb.getKey(), lines.get(lines.size() - 1).getOffset() + 1);
-                    sentAny = true;
-                }
-                if (sentAny) {
+                if (sendAvailable(selected, next, observer, ready)) {
                     continue;
                 }
-                if (!follow || finished) {
+                long seen = signals.seen(buildId);
+                // Read the state before looking again: lines stored before it turned final are then all seen.
+                boolean finished = !follow || isFinal(buildId);
+                if (sendAvailable(selected, next, observer, ready)) {
+                    continue;
+                }
+                if (finished) {
                     observer.onCompleted();
                     return;
                 }
@@ -123,6 +115,33 @@ public class LogFollower {
             LOG.warnf(e, "log stream of build %s failed", buildId);
             observer.onError(Status.INTERNAL.withDescription("log stream failed; see the controller log").asRuntimeException());
         }
+    }
+
+    /**
+     * Sends each platform's next lines: from the live tail when it reaches back to the follower's
+     * offset, else from the store. Both give a line the same offset, so switching loses or repeats none.
+     */
+    private boolean sendAvailable(Map<UUID, String> selected, Map<UUID, Long> next,
+                                  ServerCallStreamObserver<LogChunk> observer, Object ready) throws InterruptedException {
+        boolean sentAny = false;
+        for (Map.Entry<UUID, String> pb : selected.entrySet()) {
+            long from = next.get(pb.getKey());
+            List<BuildLogLine> lines = live.read(pb.getKey(), from, BATCH, MAX_CHUNK_BYTES);
+            if (lines == null) {
+                lines = QuarkusTransaction.requiringNew().call(() -> logs.read(pb.getKey(), pb.getValue(), from, BATCH));
+            }
+            if (lines.isEmpty()) {
+                continue;
+            }
+            awaitReady(observer, ready);
+            if (observer.isCancelled()) {
+                return false;
+            }
+            observer.onNext(LogChunk.newBuilder().addAllLines(lines).build());
+            next.put(pb.getKey(), lines.get(lines.size() - 1).getOffset() + 1);
+            sentAny = true;
+        }
+        return sentAny;
     }
 
     private boolean isFinal(UUID buildId) {

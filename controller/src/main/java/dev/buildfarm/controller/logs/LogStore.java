@@ -2,100 +2,129 @@ package dev.buildfarm.controller.logs;
 
 import com.google.protobuf.util.Timestamps;
 import dev.buildfarm.api.v1.BuildLogLine;
-import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.controller.build.BuildEntity;
+import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
-import dev.buildfarm.controller.metrics.FarmMetrics;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.nio.charset.StandardCharsets;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.Session;
 
 /**
- * Build output in PostgreSQL, one row (a chunk) per batch an agent sends. Each platform's lines get
- * offsets from 0 that run across attempts, in the order the agent numbered them; appends run under
- * the build's row lock, so a reader that follows offsets never skips a line. A per-build byte cap
- * ends the log with a visible marker.
+ * Build output in PostgreSQL: rows (chunks) of consecutive lines as parallel arrays, keyed by their
+ * first offset. {@link LiveLogs} gives the offsets and hands chunks over in order; they are written
+ * under the build's row lock, so the stored log of a platform never has a gap.
  */
 @ApplicationScoped
 public class LogStore {
 
-    static final String TRUNCATED = "[buildfarm] log truncated: this build's log reached %d bytes; later lines are dropped";
     /** Chunks one read looks at; a chunk holds one agent batch (at most a few thousand lines). */
     private static final int CHUNKS_PER_READ = 16;
     /** Bytes of text one read returns at most (past its first line), keeping a LogChunk message small. */
     private static final long MAX_READ_BYTES = 1024 * 1024;
-    private static final int MAX_STAGE_LENGTH = 255;
-
-    @ConfigProperty(name = "buildfarm.logs.max-bytes-per-build")
-    long maxBytesPerBuild;
+    /** Lines one stored row holds at most, so a reader resuming inside it reads little it skips. */
+    static final int MAX_LINES_PER_ROW = 10_000;
 
     @Inject
-    FarmMetrics metrics;
+    Clock clock;
 
-    /** Stores lines not seen before as one chunk; call with the build row locked and the attempt checked. */
-    public void append(PlatformBuildEntity pb, List<LogLine> lines) {
-        BuildEntity build = pb.build;
-        List<String> stages = new ArrayList<>();
-        List<String> texts = new ArrayList<>();
-        List<Long> readMicros = new ArrayList<>();
-        long bytes = 0;
-        for (LogLine line : lines) {
-            if (build.logTruncated) {
-                break;
+    @ConfigProperty(name = "buildfarm.lease-timeout")
+    Duration leaseTimeout;
+
+    /**
+     * Lines {@link LiveLogs} accepted from one agent batch, with their offsets given: {@code lines}
+     * run from {@code firstOffset} without a gap; {@code lastSequence} is the batch's highest sequence.
+     */
+    public record Chunk(int attempt, long firstOffset, long lastSequence, List<BuildLogLine> lines, long bytes, boolean truncates) {
+    }
+
+    /** What the stored platform build is now: its current attempt and state. */
+    public record Stored(int attempt, BuildState state) {
+    }
+
+    /**
+     * Stores accepted chunks, in order, under the build's row lock: contiguous chunks of one attempt
+     * become one row (at most {@value #MAX_LINES_PER_ROW} lines), the platform build's counters move
+     * on, and a running attempt's lease is extended as by any report.
+     */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public Stored store(UUID buildId, UUID platformBuildId, List<Chunk> chunks) {
+        BuildEntity build = BuildEntity.findById(buildId, LockModeType.PESSIMISTIC_WRITE);
+        PlatformBuildEntity pb = build.platformBuilds.stream().filter(p -> p.id.equals(platformBuildId)).findFirst().orElseThrow();
+        List<List<Chunk>> rows = new ArrayList<>();
+        for (Chunk chunk : chunks) {
+            List<Chunk> row = rows.isEmpty() ? null : rows.get(rows.size() - 1);
+            if (row == null || row.get(0).attempt() != chunk.attempt()
+                    || row.stream().mapToInt(c -> c.lines().size()).sum() + chunk.lines().size() > MAX_LINES_PER_ROW) {
+                row = new ArrayList<>();
+                rows.add(row);
             }
-            if (line.getSequence() <= pb.logSequence) {
-                continue; // resent after a reconnect: stored already
-            }
-            pb.logSequence = line.getSequence();
-            String text = line.getText().replace("\0", "");
-            long size = text.getBytes(StandardCharsets.UTF_8).length + 1;
-            long read = line.hasTime()
-                    ? line.getTime().getSeconds() * 1_000_000 + line.getTime().getNanos() / 1_000
-                    : ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-            String stage = line.getStage();
-            if (build.logBytes + size > maxBytesPerBuild) {
-                build.logTruncated = true;
-                text = String.format(TRUNCATED, maxBytesPerBuild);
-                size = text.length() + 1;
-                stage = "";
-            }
-            build.logBytes += size;
-            bytes += size;
-            stages.add(stage.length() <= MAX_STAGE_LENGTH ? stage : stage.substring(0, MAX_STAGE_LENGTH));
-            texts.add(text);
-            readMicros.add(read);
+            row.add(chunk);
         }
-        if (texts.isEmpty()) {
-            return;
-        }
-        long firstOffset = pb.logLines;
-        pb.logLines += texts.size();
-        metrics.logBytes(pb.platform, bytes);
-        int attempt = pb.attempt;
-        UUID id = pb.id;
         Panache.getEntityManager().unwrap(Session.class).doWork(connection -> {
             try (PreparedStatement insert = connection.prepareStatement(
                     "insert into log_chunk (platform_build_id, first_offset, attempt, stages, texts, read_micros) "
                             + "values (?, ?, ?, ?, ?, ?)")) {
-                insert.setObject(1, id);
-                insert.setLong(2, firstOffset);
-                insert.setInt(3, attempt);
-                insert.setArray(4, connection.createArrayOf("text", stages.toArray()));
-                insert.setArray(5, connection.createArrayOf("text", texts.toArray()));
-                insert.setArray(6, connection.createArrayOf("bigint", readMicros.toArray()));
-                insert.executeUpdate();
+                for (List<Chunk> row : rows) {
+                    List<String> stages = new ArrayList<>();
+                    List<String> texts = new ArrayList<>();
+                    List<Long> readMicros = new ArrayList<>();
+                    for (Chunk chunk : row) {
+                        for (BuildLogLine line : chunk.lines()) {
+                            stages.add(line.getStage());
+                            texts.add(line.getText());
+                            readMicros.add(Timestamps.toMicros(line.getTime()));
+                        }
+                    }
+                    insert.setObject(1, platformBuildId);
+                    insert.setLong(2, row.get(0).firstOffset());
+                    insert.setInt(3, row.get(0).attempt());
+                    insert.setArray(4, connection.createArrayOf("text", stages.toArray()));
+                    insert.setArray(5, connection.createArrayOf("text", texts.toArray()));
+                    insert.setArray(6, connection.createArrayOf("bigint", readMicros.toArray()));
+                    insert.addBatch();
+                }
+                insert.executeBatch();
             }
         });
+        for (Chunk chunk : chunks) {
+            pb.logLines = Math.max(pb.logLines, chunk.firstOffset() + chunk.lines().size());
+            if (chunk.attempt() == pb.attempt) {
+                pb.logSequence = Math.max(pb.logSequence, chunk.lastSequence());
+            }
+            build.logBytes += chunk.bytes();
+            build.logTruncated |= chunk.truncates();
+        }
+        if (pb.state == BuildState.RUNNING && chunks.stream().anyMatch(c -> c.attempt() == pb.attempt)) {
+            pb.leaseExpireTime = clock.instant().plus(leaseTimeout);
+        }
+        return new Stored(pb.attempt, pb.state);
+    }
+
+    /** How a platform build's log stands in the database, for {@link LiveLogs} to go on from. */
+    public record Position(UUID buildId, String platform, int attempt, BuildState state, long lines, long sequence,
+                    long buildBytes, boolean buildTruncated) {
+    }
+
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public Optional<Position> position(UUID platformBuildId) {
+        PlatformBuildEntity pb = PlatformBuildEntity.findById(platformBuildId);
+        if (pb == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Position(pb.build.id, pb.platform, pb.attempt, pb.state, pb.logLines, pb.logSequence,
+                pb.build.logBytes, pb.build.logTruncated));
     }
 
     /** Lines of one platform build from an offset, in order: at most {@code limit} and about 1 MiB of them. */

@@ -66,6 +66,6 @@ class LogCapTest {
         assertThat(stored).hasSize(14);
         assertThat(stored.subList(0, 13)).extracting(BuildLogLine::getText)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 13).mapToObj(i -> "line " + i).toList());
-        assertThat(stored.get(13).getText()).isEqualTo(String.format(LogStore.TRUNCATED, 100));
+        assertThat(stored.get(13).getText()).isEqualTo(String.format(LiveLogs.TRUNCATED, 100));
     }
 }

@@ -7,6 +7,7 @@ import com.google.protobuf.FieldMask;
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AttachRequest;
 import dev.buildfarm.api.v1.AppendLogsRequest;
+import dev.buildfarm.api.v1.AppendLogsResponse;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildRule;
 import dev.buildfarm.api.v1.BuildRuleServiceGrpc;
@@ -49,6 +50,10 @@ import dev.buildfarm.api.v1.UpdateBuildRuleRequest;
 import dev.buildfarm.api.v1.UpdateRepositoryRequest;
 import dev.buildfarm.api.v1.WatchBuildsRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -57,7 +62,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
@@ -74,7 +78,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -297,6 +300,41 @@ class AuthTest {
         AgentServiceGrpc.AgentServiceBlockingStub agents() {
             return stub(AgentServiceGrpc.newBlockingStub(channel));
         }
+
+        /** ShipLogs is a bidirectional stream: sends one batch and returns the first answer, or throws its error. */
+        AppendLogsResponse shipLogs(AppendLogsRequest request) {
+            CompletableFuture<AppendLogsResponse> first = new CompletableFuture<>();
+            StreamObserver<AppendLogsRequest> batches = stub(AgentServiceGrpc.newStub(channel)).shipLogs(new StreamObserver<>() {
+                @Override
+                public void onNext(AppendLogsResponse response) {
+                    first.complete(response);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    first.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    first.completeExceptionally(Status.INTERNAL.withDescription("closed without an answer").asRuntimeException());
+                }
+            });
+            batches.onNext(request);
+            try {
+                return first.get(20, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof StatusRuntimeException status ? status : new IllegalStateException(e);
+            } catch (InterruptedException | TimeoutException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                try {
+                    batches.onCompleted();
+                } catch (RuntimeException ignored) {
+                    // The call is already closed.
+                }
+            }
+        }
     }
 
     /** One call per RPC, aimed at namespace A's build, repository, rule and tokens. */
@@ -340,6 +378,7 @@ class AuthTest {
         calls.put("AgentService/ClaimJob", c -> c.agents().claimJob(ClaimJobRequest.newBuilder().setJobId(job).setAgent("a").build()));
         calls.put("AgentService/Heartbeat", c -> c.agents().heartbeat(HeartbeatRequest.newBuilder().setJobId(job).setAttempt(1).build()));
         calls.put("AgentService/AppendLogs", c -> c.agents().appendLogs(AppendLogsRequest.newBuilder().setJobId(job).setAttempt(1).build()));
+        calls.put("AgentService/ShipLogs", c -> c.shipLogs(AppendLogsRequest.newBuilder().setJobId(job).setAttempt(1).build()));
         calls.put("AgentService/FinishJob", c -> c.agents().finishJob(FinishJobRequest.newBuilder().setJobId(job).setAttempt(1).build()));
         calls.put("AgentService/ReportAgent", c -> c.agents().reportAgent(ReportAgentRequest.newBuilder().setAgent("a").build()));
         calls.put("AgentService/Attach", c -> c.agents().attach(AttachRequest.newBuilder().setAgent("a").build()).hasNext());
