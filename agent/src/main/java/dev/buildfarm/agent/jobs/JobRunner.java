@@ -148,15 +148,20 @@ public class JobRunner {
             LOG.debugf(e, "job %s (%s) failed", job.getJobId(), platform);
         } finally {
             flusher.cancel(false);
-            heartbeat.cancel(false);
             deleteQuietly(workspace);
         }
         if (failure != null) {
             failure = redactor.redact(failure);
             log.line("error: " + failure);
         }
-        log.close(LOG_CLOSE_MILLIS);
-        finish(job, attempt, pushed, failure, log);
+        try {
+            log.close(LOG_CLOSE_MILLIS);
+            finish(job, attempt, pushed, failure, log);
+        } finally {
+            // Heartbeats go on until the result is delivered: the agent still holds the attempt, and a
+            // controller that restarts meanwhile must not expire its lease while the log drains.
+            heartbeat.cancel(false);
+        }
     }
 
     private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform,
