@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.admission;
 
+import dev.buildfarm.controller.AfterCommit;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
@@ -10,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.time.Clock;
 import java.time.Instant;
@@ -81,18 +80,7 @@ public class Admission {
 
     /** Runs a pass once the caller's transaction commits (a job now waits, or a slot was freed). */
     public void passAfterCommit() {
-        transactions.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    wakeUp.release();
-                }
-            }
-        });
+        AfterCommit.run(transactions, wakeUp::release);
     }
 
     private void loop() {

@@ -1,9 +1,8 @@
 package dev.buildfarm.controller.dispatch;
 
+import dev.buildfarm.controller.AfterCommit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
 import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.time.Clock;
 
@@ -24,17 +23,6 @@ public class Outbox {
         OutboxRecord record = OutboxRecord.of(topic, key, payload, clock.instant());
         record.contentType = contentType;
         record.persist();
-        transactions.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    relay.poke();
-                }
-            }
-        });
+        AfterCommit.run(transactions, relay::poke);
     }
 }
