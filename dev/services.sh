@@ -116,7 +116,7 @@ case "${1:-}" in
     # The agent's work happens in the Docker engine; a small heap and the serial collector keep it lean.
     start agent -Xmx128m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work" \
-      -Dbuildfarm.agent.token-file="$AGENT_TOKEN_FILE"
+      -Dbuildfarm.agent.token-file="$AGENT_TOKEN_FILE" -Dbuildfarm.agent.slots.'"linux/amd64"'=2
     wait_ready agent 300
     ;;
   down)

@@ -6,6 +6,7 @@ import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 @ConfigMapping(prefix = "buildfarm.agent")
@@ -51,6 +52,12 @@ public interface AgentSettings {
      */
     @WithDefault("10m")
     Duration resultRetention();
+
+    /**
+     * Builds run at once per platform, e.g. {@code buildfarm.agent.slots."linux/amd64"=2}; a platform
+     * not named here runs one at a time. A slot more than the job topic's partitions stays idle.
+     */
+    Map<String, Integer> slots();
 
     /** Only run platforms natively (refuse QEMU) when false. */
     @WithDefault("true")

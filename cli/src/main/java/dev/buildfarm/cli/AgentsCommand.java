@@ -29,8 +29,9 @@ final class AgentsCommand implements Callable<Integer> {
           out.println(agent.getName() + "  " + agent.getState().name()
               + (agent.hasLastSeenTime() ? "  last seen " + Printer.time(agent.getLastSeenTime()) : ""));
           for (AgentPlatform p : agent.getPlatformsList()) {
-            out.println(String.format("  %-14s %-9s %s", p.getPlatform(),
-                p.getEmulated() ? "emulated" : "native", p.getBusy() ? "busy" : "idle"));
+            out.println(String.format("  %-14s %-9s %s%s", p.getPlatform(),
+                p.getEmulated() ? "emulated" : "native", p.getBusy() ? "busy" : "idle",
+                p.getSlots() > 1 ? " " + p.getRunning() + "/" + p.getSlots() : ""));
           }
         }
       }

@@ -61,7 +61,8 @@ function renderAgents() {
     el('div', {}, el('span', { class: 'name', text: a.name }), ' ', el('span', { class: (a.state || '').toLowerCase(), text: a.state })),
     el('table', {}, ...(a.platforms || []).map((p) => el('tr', { 'data-platform': p.platform },
       el('td', { text: p.platform }), el('td', { text: p.emulated ? 'emulated' : 'native' }),
-      el('td', { class: a.state === 'LOST' ? 'lost' : p.busy ? 'busy' : 'idle', text: a.state === 'LOST' ? 'lost' : p.busy ? 'busy' : 'idle' })))))));
+      el('td', { class: a.state === 'LOST' ? 'lost' : p.busy ? 'busy' : 'idle',
+        text: (a.state === 'LOST' ? 'lost' : p.busy ? 'busy' : 'idle') + (p.slots > 1 ? ` ${p.running || 0}/${p.slots}` : '') })))))));
 }
 
 async function renderQueue() {

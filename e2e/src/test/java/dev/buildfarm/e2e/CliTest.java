@@ -181,7 +181,7 @@ class CliTest {
         Cli.Result text = Cli.run("agents");
         assertThat(text.exitCode()).isZero();
         for (String platform : PLATFORMS) {
-            assertThat(text.out()).containsPattern("(?m)^  " + platform + " +(native|emulated) +(idle|busy)$");
+            assertThat(text.out()).containsPattern("(?m)^  " + platform + " +(native|emulated) +(idle|busy)( [0-9]+/[0-9]+)?$");
         }
         JsonNode json = JSON.readTree(Cli.run("--output", "json", "agents").out());
         List<String> platforms = new ArrayList<>();

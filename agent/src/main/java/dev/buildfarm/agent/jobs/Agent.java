@@ -88,13 +88,14 @@ public class Agent {
                         LOG.infof("not serving %s: emulation is disabled", platform);
                         return;
                     }
+                    int slots = settings.slots().getOrDefault(platform.toString(), 1);
                     JobConsumer consumer = new JobConsumer(bootstrapServers, topicPrefix, platform, mode == PlatformProbe.Mode.EMULATED,
-                            name, controller, runner, engine);
+                            name, controller, runner, engine, slots);
                     consumers.add(consumer);
-                    // 1 per platform served, labelled native or emulated; busy while a build runs.
-                    Gauge.builder("buildfarm.agent.platforms", () -> 1).tag("platform", platform.toString())
+                    // Slots per platform served, labelled native or emulated; busy counts running builds.
+                    Gauge.builder("buildfarm.agent.platforms", consumer::slots).tag("platform", platform.toString())
                             .tag("mode", mode.name().toLowerCase()).register(registry);
-                    Gauge.builder("buildfarm.agent.busy", () -> consumer.busy() ? 1 : 0)
+                    Gauge.builder("buildfarm.agent.busy", consumer::running)
                             .tag("platform", platform.toString()).register(registry);
                     Thread thread = new Thread(consumer, "jobs-" + platform.slug());
                     thread.start();
@@ -117,7 +118,8 @@ public class Agent {
         ReportAgentRequest.Builder request = ReportAgentRequest.newBuilder().setAgent(name);
         synchronized (consumers) {
             consumers.forEach(c -> request.addPlatforms(AgentPlatform.newBuilder()
-                    .setPlatform(c.platform().toString()).setEmulated(c.emulated()).setBusy(c.busy())));
+                    .setPlatform(c.platform().toString()).setEmulated(c.emulated()).setBusy(c.running() > 0)
+                    .setSlots(c.slots()).setRunning(c.running())));
         }
         try {
             controller.withDeadlineAfter(5, TimeUnit.SECONDS).reportAgent(request.build());

@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Collection;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -37,9 +38,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * Reads one platform's job topic. A job is claimed before its offset is committed; the build runs on
- * a worker thread while the poll loop stays alive with its partitions paused, because a build lasts
- * far longer than Kafka's max.poll.interval.ms.
+ * Reads one platform's job topic. A job is claimed before its offset is committed; builds run on
+ * worker threads (one per slot) while the poll loop stays alive, with its partitions paused once
+ * every slot is taken, because a build lasts far longer than Kafka's max.poll.interval.ms. The slots
+ * share one consumer, so a job on any of its partitions goes to whichever slot is free.
  */
 final class JobConsumer implements Runnable {
 
@@ -56,12 +58,18 @@ final class JobConsumer implements Runnable {
     private final Platform enginePlatform;
     private final KafkaConsumer<String, byte[]> consumer;
     private final ExecutorService worker;
+    private final int slots;
+    /** Builds running now, at most {@code slots}; read by the agent's reporter thread too. */
+    private final List<Future<?>> builds = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
-    private volatile Future<?> current;
 
     JobConsumer(String bootstrapServers, String topicPrefix, Platform platform, boolean emulated, String agentName,
-                AgentServiceBlockingStub controller, JobRunner runner, Platform enginePlatform) {
+                AgentServiceBlockingStub controller, JobRunner runner, Platform enginePlatform, int slots) {
+        if (slots < 1) {
+            throw new IllegalArgumentException("buildfarm.agent.slots for " + platform + " must be at least 1, was " + slots);
+        }
         this.platform = platform;
+        this.slots = slots;
         this.topic = JobTopics.forPlatform(topicPrefix, platform);
         this.emulated = emulated;
         this.agentName = agentName;
@@ -85,7 +93,7 @@ final class JobConsumer implements Runnable {
         config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
         config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
-        this.worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "build-" + platform.slug()));
+        this.worker = Executors.newFixedThreadPool(slots, r -> new Thread(r, "build-" + platform.slug()));
     }
 
     @Override
@@ -107,8 +115,7 @@ final class JobConsumer implements Runnable {
             });
             while (running) {
                 try {
-                    if (current != null && current.isDone()) {
-                        current = null;
+                    if (builds.removeIf(Future::isDone) && !busy()) {
                         consumer.resume(consumer.paused());
                     }
                     for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
@@ -185,11 +192,13 @@ final class JobConsumer implements Runnable {
         }
         LOG.infof("claimed job %s of %s for %s, attempt %d%s", job.getJobId(), job.getBuildName(), platform,
                 claim.getAttempt(), emulated ? " (emulated)" : "");
-        consumer.pause(consumer.assignment());
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
         JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
                 claim.getSecretBuildArgsMap());
-        current = worker.submit(() -> runner.run(claimed, enginePlatform));
+        builds.add(worker.submit(() -> runner.run(claimed, enginePlatform)));
+        if (busy()) {
+            consumer.pause(consumer.assignment());
+        }
     }
 
     private void commit(TopicPartition partition, long offset) {
@@ -210,10 +219,18 @@ final class JobConsumer implements Runnable {
         return emulated;
     }
 
-    /** True while a build runs. */
+    /** True while every slot has a build. */
     boolean busy() {
-        Future<?> running = current;
-        return running != null && !running.isDone();
+        return running() >= slots;
+    }
+
+    /** Builds running now. */
+    int running() {
+        return (int) builds.stream().filter(build -> !build.isDone()).count();
+    }
+
+    int slots() {
+        return slots;
     }
 
     void stop() {
@@ -222,7 +239,7 @@ final class JobConsumer implements Runnable {
         worker.shutdown();
     }
 
-    /** Waits for the running build, if any, to finish. */
+    /** Waits for the running builds, if any, to finish. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         return worker.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
