@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the benchmark suite, on the real local stack and the farm's services (both started if
 # needed). Prints one table, every figure with its result, target, met or missed, and conditions,
-# and writes it to bench/results/<time>-<mode>.md and .json, and to latest.md and latest.json.
+# and writes it to bench/results/<time>-<mode>.md and .json; a whole run (quick, full) also to latest.md and latest.json.
 # Usage: dev/bench.sh [quick|full] [--profile]    quick (default): T1–T9, #4 cancel, #3 webhook in under
 #                                                 5 minutes; full: the same with longer runs and more samples
 #        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory|fairness [--profile]   one part, quick sizes

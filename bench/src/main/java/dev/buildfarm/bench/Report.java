@@ -101,15 +101,21 @@ record Report(String mode, Instant started, Duration took, String commit, String
         }
     }
 
-    /** Writes <stamp>.json and <stamp>.md, and the same as latest.json and latest.md; answers the Markdown file. */
+    /**
+     * Writes <stamp>.json and <stamp>.md and, for a whole run (quick, full) or the fault campaign, the
+     * same as latest.json and latest.md, so one part run alone does not replace the table the README
+     * shows; answers the Markdown file.
+     */
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
         String stamp = STAMP.format(started) + "-" + mode;
         Path md = dir.resolve(stamp + ".md");
         Files.writeString(md, markdown(), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve(stamp + ".json"), json(), StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("latest.md"), markdown(), StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("latest.json"), json(), StandardCharsets.UTF_8);
+        if (mode.equals("quick") || mode.equals("full") || mode.equals("faults")) {
+            Files.writeString(dir.resolve("latest.md"), markdown(), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("latest.json"), json(), StandardCharsets.UTF_8);
+        }
         return md;
     }
 
