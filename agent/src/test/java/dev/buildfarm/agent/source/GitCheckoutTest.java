@@ -32,6 +32,7 @@ class GitCheckoutTest {
     Path temp;
 
     private HttpServer server;
+    private final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
     private String url;
     private String commit;
 
@@ -55,6 +56,7 @@ class GitCheckoutTest {
                 (TOKEN.getUsername() + ":" + TOKEN.getPassword()).getBytes(StandardCharsets.UTF_8));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
+            served.incrementAndGet();
             Path file = root.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
             if (!expected.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"git\"");
@@ -111,5 +113,26 @@ class GitCheckoutTest {
                 .isInstanceOf(dev.buildfarm.common.SourceHosts.Refused.class)
                 .hasMessageContaining("'git.example' resolves to 169.254.169.254");
         assertThat(checkout).doesNotExist();
+    }
+
+    @Test
+    void aRedirectIsNotFollowed() throws Exception {
+        // The host named in the URL was checked; the one a redirect names never is.
+        HttpServer redirector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        redirector.createContext("/", exchange -> {
+            exchange.getResponseHeaders().add("Location", url + exchange.getRequestURI().getPath().substring("/app.git".length())
+                    + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()));
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+        });
+        redirector.start();
+        try {
+            String redirecting = "http://127.0.0.1:" + redirector.getAddress().getPort() + "/app.git";
+            assertThatThrownBy(() -> GitCheckout.checkout(redirecting, commit, temp.resolve("redirected"), Optional.of(TOKEN)))
+                    .isInstanceOf(TransportException.class);
+            assertThat(served).as("requests that reached the redirect's target").hasValue(0);
+        } finally {
+            redirector.stop(0);
+        }
     }
 }

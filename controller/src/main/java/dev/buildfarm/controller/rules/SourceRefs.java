@@ -8,7 +8,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import org.eclipse.jgit.api.Git;
+import dev.buildfarm.controller.source.LsRemote;
 import org.eclipse.jgit.api.LsRemoteCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Ref;
@@ -32,7 +32,7 @@ public class SourceRefs {
         }
         Collection<Ref> refs;
         try {
-            LsRemoteCommand command = Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true)
+            LsRemoteCommand command = LsRemote.of(url).setHeads(true).setTags(true)
                     .setTimeout(TIMEOUT_SECONDS);
             credentials.ifPresent(c -> command.setCredentialsProvider(
                     new UsernamePasswordCredentialsProvider(c.getUsername(), c.getPassword())));

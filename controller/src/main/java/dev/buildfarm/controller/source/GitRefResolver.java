@@ -6,7 +6,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
@@ -31,7 +30,7 @@ public class GitRefResolver {
         }
         Collection<Ref> refs;
         try {
-            refs = Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true).setTimeout(TIMEOUT_SECONDS).call();
+            refs = LsRemote.of(url).setHeads(true).setTags(true).setTimeout(TIMEOUT_SECONDS).call();
         } catch (GitAPIException | RuntimeException e) {
             throw ApiError.failedPrecondition("SOURCE_UNREACHABLE", "spec.source.url",
                     "cannot read git repository '" + url + "': " + rootMessage(e));

@@ -63,4 +63,39 @@ class GitRefResolverTest {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void aRedirectToAnUncheckedHostIsNotFollowed() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer target = server(exchange -> {
+            reached.incrementAndGet();
+            exchange.sendResponseHeaders(404, -1);
+            exchange.close();
+        });
+        String targetUrl = "http://127.0.0.1:" + target.getAddress().getPort();
+        com.sun.net.httpserver.HttpServer redirector = server(exchange -> {
+            exchange.getResponseHeaders().add("Location", targetUrl + exchange.getRequestURI());
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+        });
+        try {
+            String url = "http://127.0.0.1:" + redirector.getAddress().getPort() + "/app.git";
+            assertThatThrownBy(() -> new GitRefResolver().resolve(url, "main"))
+                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.getMessage())
+                            .startsWith("spec.source.url: ").contains("cannot read git repository"));
+            assertThatThrownBy(() -> new SourceRefs().list(url, Optional.empty())).isInstanceOf(ApiError.class);
+            assertThat(reached).as("requests that reached the redirect's target").hasValue(0);
+        } finally {
+            redirector.stop(0);
+            target.stop(0);
+        }
+    }
+
+    private static com.sun.net.httpserver.HttpServer server(com.sun.net.httpserver.HttpHandler handler) throws java.io.IOException {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", handler);
+        server.start();
+        return server;
+    }
 }
