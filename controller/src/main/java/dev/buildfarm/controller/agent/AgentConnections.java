@@ -22,7 +22,9 @@ import org.jboss.logging.Logger;
  * The connections that carry the agents' Attach streams. A closed connection is how a dead agent
  * shows itself first (its kernel resets the socket): unless the agent attaches again within the
  * grace, it is marked LOST and its running jobs' leases are cut short, so the lease sweep hands them
- * to new attempts within about a second instead of a whole lease timeout.
+ * to new attempts within about a second instead of a whole lease timeout; it is also taken out of
+ * its Kafka consumer groups, so those jobs, queued again on its partitions, reach a live agent now
+ * rather than after its Kafka session runs out.
  *
  * <p>The connection is watched at the HTTP layer, ahead of gRPC: on the shared HTTP server a
  * connection that drops does not reach a gRPC call as a cancellation. The agent names itself in
@@ -41,6 +43,9 @@ public class AgentConnections {
 
     @Inject
     AgentRegistry agents;
+
+    @Inject
+    AgentGroups groups;
 
     @Inject
     Clock clock;
@@ -98,7 +103,7 @@ public class AgentConnections {
             }
         }
         try {
-            agents.markLost(agent);
+            agents.markLost(agent).ifPresent(groups::removeLost);
             int cut = jobs.cutLeases(agent, clock.instant());
             if (cut > 0) {
                 LOG.warnf("agent %s disconnected and did not come back within %d ms: %d job lease(s) cut short",
