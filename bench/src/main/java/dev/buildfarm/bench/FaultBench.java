@@ -203,10 +203,7 @@ final class FaultBench {
     private Running awaitRunning(Duration within) throws InterruptedException {
         long until = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < until) {
-            List<String> recent;
-            synchronized (accepted) {
-                recent = new ArrayList<>(accepted.subList(Math.max(0, accepted.size() - 10), accepted.size()));
-            }
+            List<String> recent = recentBuilds();
             Collections.reverse(recent);
             for (String name : recent) {
                 try {
@@ -248,13 +245,24 @@ final class FaultBench {
         return build.getPlatformBuildsList().stream().filter(p -> p.getPlatform().equals("linux/amd64")).findFirst().orElseThrow();
     }
 
-    /** Whether a fault agent other than this one is building now (ListAgents BUSY). */
+    /** Whether another agent is building one of the recent builds now (its agent's own reports lag by seconds). */
     private boolean otherAgentBusy(String agent) {
-        try {
-            return farm.builds().withDeadlineAfter(5, TimeUnit.SECONDS).listAgents(ListAgentsRequest.getDefaultInstance()).getAgentsList().stream()
-                    .anyMatch(a -> a.getName().startsWith("agents/fault-") && !a.getName().equals("agents/" + agent) && a.getState() == Agent.State.BUSY);
-        } catch (RuntimeException e) {
-            return false;
+        for (String name : recentBuilds()) {
+            try {
+                PlatformBuild pb = amd64(farm.get(name));
+                if (pb.getState() == Build.State.RUNNING && !pb.getAgent().equals(agent)) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                // not reachable right now
+            }
+        }
+        return false;
+    }
+
+    private List<String> recentBuilds() {
+        synchronized (accepted) {
+            return new ArrayList<>(accepted.subList(Math.max(0, accepted.size() - 10), accepted.size()));
         }
     }
 
