@@ -31,7 +31,8 @@ bench:
 bench-full:
 	dev/bench.sh full
 
-# Fault injection on a farm of its own (dev/fault-farm.sh), not part of `make test`: kills agents,
-# the controller and the broker, stops the registry. Holds the farm lock: it shares the CPU.
+# Fault injection on a farm of its own (dev/fault-farm.sh): kills agents, the controller and the
+# broker, stops the registry. `make test` runs it last, with the jars it built; this target builds
+# first. Holds the farm lock: it shares the CPU.
 test-faults:
 	dev/test-faults.sh

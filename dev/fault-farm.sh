@@ -131,8 +131,8 @@ case "${1:-}" in
       printf '%-20s %-6s 127.0.0.1:%-5s %s\n' "$p" "$state" "$(port_of $p)" "$LOGS/$p.log"
     done ;;
   env)
-    # For the fault tests: export these before running them.
-    echo "BUILDFARM_ENDPOINT=127.0.0.1:18080 REGISTRY=127.0.0.1:$F_REGISTRY_PORT KAFKA=$F_KAFKA FAULT_FARM=$DEV/fault-farm.sh" ;;
+    # For the fault tests: export these before running them. Its controller runs without authentication.
+    echo "BUILDFARM_ENDPOINT=127.0.0.1:18080 REGISTRY=127.0.0.1:$F_REGISTRY_PORT KAFKA=$F_KAFKA FAULT_FARM=$DEV/fault-farm.sh BUILDFARM_AUTH=off" ;;
   signal)
     [[ $# == 3 ]] || { echo "usage: $0 signal PART SIGNAL" >&2; exit 2; }
     pid="$(pid_of "$2")"

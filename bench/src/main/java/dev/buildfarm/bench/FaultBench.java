@@ -71,6 +71,8 @@ final class FaultBench {
         submitter.start();
         List<Double> detection = new ArrayList<>();
         List<Double> rerun = new ArrayList<>();
+        List<Double> requeued = new ArrayList<>();
+        List<Double> rerunOtherBusy = new ArrayList<>();
         int controllerEvery = controllerKills == 0 ? Integer.MAX_VALUE : Math.max(1, agentKills / controllerKills);
         int controllerDone = 0;
         List<Double> controllerBack = new ArrayList<>();
@@ -78,9 +80,12 @@ final class FaultBench {
             for (int kill = 1; kill <= agentKills; kill++) {
                 Running target = awaitRunning(Duration.ofMinutes(3));
                 String part = target.agent.substring("fault-".length());
+                // A rerun can start at once only if another agent is free to take it.
+                boolean otherBusy = otherAgentBusy(target.agent);
                 long killed = System.nanoTime();
                 script("signal", part, "KILL");
                 Double lost = null;
+                Double queued = null;
                 Double again = null;
                 long until = killed + TimeUnit.SECONDS.toNanos(120);
                 boolean endedFirst = false;
@@ -90,6 +95,9 @@ final class FaultBench {
                     }
                     if (again == null && !endedFirst) {
                         PlatformBuild pb = amd64(farm.get(target.build));
+                        if (queued == null && (pb.getAttempt() > target.attempt || pb.getState() == Build.State.QUEUED)) {
+                            queued = (System.nanoTime() - killed) / 1e6;
+                        }
                         if (pb.getAttempt() > target.attempt && pb.getState() != Build.State.QUEUED) {
                             again = (System.nanoTime() - killed) / 1e6;
                         } else if (pb.getAttempt() == target.attempt && TERMINAL.contains(pb.getState())) {
@@ -100,11 +108,16 @@ final class FaultBench {
                     }
                     Thread.sleep(100);
                 }
-                System.out.printf(Locale.ROOT, "agent kill %d/%d (%s, %s attempt %d): LOST after %s, running again after %s%s%n", kill, agentKills,
-                        target.agent, target.build, target.attempt, lost == null ? "-" : Stats.ms(lost), again == null ? "-" : Stats.ms(again),
+                System.out.printf(Locale.ROOT, "agent kill %d/%d (%s, %s attempt %d, other agent %s): LOST after %s, queued again after %s, "
+                                + "running again after %s%s%n", kill, agentKills, target.agent, target.build, target.attempt, otherBusy ? "busy" : "idle",
+                        lost == null ? "-" : Stats.ms(lost), queued == null ? "-" : Stats.ms(queued), again == null ? "-" : Stats.ms(again),
                         endedFirst ? " (its job had ended just before the kill)" : "");
                 Optional.ofNullable(lost).ifPresent(detection::add);
                 Optional.ofNullable(again).ifPresent(rerun::add);
+                Optional.ofNullable(queued).ifPresent(requeued::add);
+                if (otherBusy) {
+                    Optional.ofNullable(again).ifPresent(rerunOtherBusy::add);
+                }
                 script("start", part);
                 if (kill % controllerEvery == 0 && controllerDone < controllerKills) {
                     controllerDone++;
@@ -166,6 +179,15 @@ final class FaultBench {
                 re.count()) + (afterEnd > 0 ? "; " + afterEnd + " kills landed just after the job had reported, nothing to rerun" : ""),
                 "p99 ≤ 15 s", re.count() == agentKills - afterEnd && re.p99() <= 15_000,
                 "SIGKILL → the killed agent's job claimed again as a new attempt (GetBuild)", re.millisValues("rerun_")));
+        Stats q = Stats.of(requeued);
+        figures.add(Figure.informational("kill → queued again", String.format(Locale.ROOT, "p50 %s, p99 %s (n=%d)", Stats.ms(q.p50()),
+                Stats.ms(q.p99()), q.count()), "SIGKILL → the job QUEUED as the next attempt (GetBuild): disconnect grace and lease sweep"));
+        if (!rerunOtherBusy.isEmpty()) {
+            Stats busy = Stats.of(rerunOtherBusy);
+            figures.add(Figure.informational("kill-to-rerun, the other agent building", String.format(Locale.ROOT, "p50 %s, max %s (n=%d)",
+                    Stats.ms(busy.p50()), Stats.ms(busy.max()), busy.count()),
+                    "the kills at which the surviving agent was itself building: the rerun waits for that build to end"));
+        }
         if (!controllerBack.isEmpty()) {
             Stats back = Stats.of(controllerBack);
             figures.add(Figure.informational("controller kill → serving again", String.format(Locale.ROOT, "p50 %s, max %s (n=%d)",
@@ -181,10 +203,7 @@ final class FaultBench {
     private Running awaitRunning(Duration within) throws InterruptedException {
         long until = System.nanoTime() + within.toNanos();
         while (System.nanoTime() < until) {
-            List<String> recent;
-            synchronized (accepted) {
-                recent = new ArrayList<>(accepted.subList(Math.max(0, accepted.size() - 10), accepted.size()));
-            }
+            List<String> recent = recentBuilds();
             Collections.reverse(recent);
             for (String name : recent) {
                 try {
@@ -224,6 +243,27 @@ final class FaultBench {
 
     private static PlatformBuild amd64(Build build) {
         return build.getPlatformBuildsList().stream().filter(p -> p.getPlatform().equals("linux/amd64")).findFirst().orElseThrow();
+    }
+
+    /** Whether another agent is building one of the recent builds now (its agent's own reports lag by seconds). */
+    private boolean otherAgentBusy(String agent) {
+        for (String name : recentBuilds()) {
+            try {
+                PlatformBuild pb = amd64(farm.get(name));
+                if (pb.getState() == Build.State.RUNNING && !pb.getAgent().equals(agent)) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                // not reachable right now
+            }
+        }
+        return false;
+    }
+
+    private List<String> recentBuilds() {
+        synchronized (accepted) {
+            return new ArrayList<>(accepted.subList(Math.max(0, accepted.size() - 10), accepted.size()));
+        }
     }
 
     private Agent.State agentState(String name) {

@@ -20,6 +20,19 @@ public final class JobTopics {
         return forPlatform(DEFAULT_PREFIX, platform);
     }
 
+    /**
+     * The consumer group of a platform's agents: "buildfarm-agents-linux-amd64", or
+     * "buildfarm-agents-linux-arm64-emulated" for those that run it under emulation.
+     */
+    public static String agentGroup(Platform platform, boolean emulated) {
+        return "buildfarm-agents-" + platform.slug() + (emulated ? "-emulated" : "");
+    }
+
+    /** An agent's static member id (group.instance.id) in its platform's group: "agent-1-linux-amd64". */
+    public static String agentMember(String agent, Platform platform) {
+        return agent + "-" + platform.slug();
+    }
+
     /** "buildfarm.events". */
     public static String events(String prefix) {
         return prefix + "events";

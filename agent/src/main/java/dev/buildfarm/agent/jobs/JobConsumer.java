@@ -80,18 +80,20 @@ final class JobConsumer implements Runnable {
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         // Native and emulating agents read in groups of their own, so each kind sees every job of the
         // platform and the controller's claim decides (native first, by the build's emulation policy).
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "buildfarm-agents-" + platform.slug() + (emulated ? "-emulated" : ""));
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, JobTopics.agentGroup(platform, emulated));
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, agentName + "-" + platform.slug());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
         // Static membership: a restarted agent takes its partitions back at once, without a rebalance;
-        // a dead one gives them up after a short session timeout instead of Kafka's 45 s default.
-        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, agentName + "-" + platform.slug());
-        // 6 s is the broker's smallest allowed session (group.min.session.timeout.ms): a dead agent's
-        // partitions move to the others within it. Three heartbeats fit in one session.
+        // a dead one gives them up after a short session timeout instead of Kafka's 45 s default, or
+        // sooner when the controller, seeing its connection gone, removes it from the group.
+        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, JobTopics.agentMember(agentName, platform));
+        // 6 s is the broker's smallest allowed session (group.min.session.timeout.ms). A rebalance
+        // reaches the live members with their next heartbeat: every second, so a dead agent's
+        // partitions (and the jobs queued again on them) move within about a second of its removal.
         config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
-        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         this.worker = Executors.newFixedThreadPool(slots, r -> new Thread(r, "build-" + platform.slug()));
     }

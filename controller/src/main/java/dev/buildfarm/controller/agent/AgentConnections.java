@@ -8,9 +8,11 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +23,9 @@ import org.jboss.logging.Logger;
 /**
  * The connections that carry the agents' Attach streams. A closed connection is how a dead agent
  * shows itself first (its kernel resets the socket): unless the agent attaches again within the
- * grace, it is marked LOST and its running jobs' leases are cut short, so the lease sweep hands them
- * to new attempts within about a second instead of a whole lease timeout.
+ * grace, it is marked LOST and its running jobs go to new attempts at once instead of after a whole
+ * lease timeout; it is also taken out of its Kafka consumer groups, so those jobs, queued again on
+ * its partitions, reach a live agent now rather than after its Kafka session runs out.
  *
  * <p>The connection is watched at the HTTP layer, ahead of gRPC: on the shared HTTP server a
  * connection that drops does not reach a gRPC call as a cancellation. The agent names itself in
@@ -41,6 +44,9 @@ public class AgentConnections {
 
     @Inject
     AgentRegistry agents;
+
+    @Inject
+    AgentGroups groups;
 
     @Inject
     Clock clock;
@@ -98,8 +104,15 @@ public class AgentConnections {
             }
         }
         try {
-            agents.markLost(agent);
-            int cut = jobs.cutLeases(agent, clock.instant());
+            agents.markLost(agent).ifPresent(groups::removeLost);
+            Instant now = clock.instant();
+            int cut = jobs.cutLeases(agent, now);
+            // Queued again now, not at the next lease sweep: after a controller start the sweep waits
+            // one lease timeout, for agents that could not reach it; this one is known to be gone.
+            Instant past = now.plusMillis(1);
+            for (UUID job : jobs.expiredLeasesOf(agent, past)) {
+                jobs.expireLease(job, past);
+            }
             if (cut > 0) {
                 LOG.warnf("agent %s disconnected and did not come back within %d ms: %d job lease(s) cut short",
                         agent, grace.toMillis(), cut);

@@ -399,6 +399,13 @@ public class AgentJobs {
                 now, agent, BuildState.RUNNING);
     }
 
+    /** An agent's jobs whose lease ran out before {@code now}. */
+    @Transactional
+    public List<UUID> expiredLeasesOf(String agent, Instant now) {
+        return PlatformBuildEntity.<PlatformBuildEntity>list("agent = ?1 and state = ?2 and leaseExpireTime < ?3", agent, BuildState.RUNNING, now)
+                .stream().map(pb -> pb.id).toList();
+    }
+
     /** Jobs whose lease ran out before {@code now}. */
     @Transactional
     public List<UUID> expiredLeases(Instant now) {

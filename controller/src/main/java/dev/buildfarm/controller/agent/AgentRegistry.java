@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -69,14 +70,21 @@ public class AgentRegistry {
         return silent.size();
     }
 
-    /** Marks one agent LOST now (its connection closed for good); its next report revives it. */
+    /**
+     * Marks one agent LOST now (its connection closed for good); its next report revives it. Answers
+     * the agent as it is now, if the farm knows it.
+     */
     @Transactional
-    public void markLost(String name) {
+    public Optional<Agent> markLost(String name) {
         AgentEntity agent = AgentEntity.findById(name, LockModeType.PESSIMISTIC_WRITE);
-        if (agent != null && !"LOST".equals(agent.state)) {
+        if (agent == null) {
+            return Optional.empty();
+        }
+        if (!"LOST".equals(agent.state)) {
             agent.state = "LOST";
             events.agentChanged(toProto(agent));
         }
+        return Optional.of(toProto(agent));
     }
 
     /** Whether an agent that runs the platform natively has been heard from within the agent timeout. */
