@@ -54,9 +54,9 @@ public final class Bench {
         Sizes sizes = mode.equals("full") ? full(profile) : quick(profile);
         List<String> parts = switch (mode) {
             case "quick", "full" -> List.of("lifecycle", "logs", "cancel", "webhook", "submit", "build", "memory");
-            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory", "fairness" -> List.of(mode);
+            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory", "fairness", "auth" -> List.of(mode);
             default -> {
-                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness] [--profile]");
+                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|auth] [--profile]");
                 System.exit(2);
                 yield List.of();
             }
@@ -109,6 +109,12 @@ public final class Bench {
                     case "fairness" -> {
                         rss.phase("builds");
                         ok &= measure("#5", "fair share", figures, () -> new FairnessBench(farm, 5, 100).run());
+                    }
+                    case "auth" -> {
+                        rss.phase("");
+                        ok &= measure("auth", "added latency of authentication", figures, () -> new AuthBench(farm,
+                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "50")), Farm.envInt("BENCH_AUTH_ROUNDS", 4),
+                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "5"))).run());
                     }
                     case "memory" -> {
                         rss.phase("");
