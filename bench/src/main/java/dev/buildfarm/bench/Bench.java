@@ -129,7 +129,9 @@ public final class Bench {
         diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
         figures.sort(Report.BY_ID);
         Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
-        Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));
+        // The auth part keeps results of its own, so latest.md stays the last run of the suite.
+        Path results = Path.of(Farm.env("BENCH_RESULTS", "bench/results"));
+        Path written = report.write(mode.equals("auth") ? results.resolve("auth") : results);
         System.out.println();
         System.out.print(report.markdown());
         System.out.println();
