@@ -34,6 +34,7 @@ final class AuthBench {
 
     private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
     private static final int MAX_OUTSTANDING = 64;
+    private static final double WARM_UP_SECONDS = 5;
 
     /** One way of calling: a channel (plaintext, TLS or mutual TLS) and whether it sends the token. */
     private record Variant(String key, String label, ManagedChannelBuilder<?> builder, boolean token) {
@@ -77,7 +78,7 @@ final class AuthBench {
             }
             // Warm-up: connections (handshakes included), JIT and the database, not counted.
             for (int i = 0; i < variants.size(); i++) {
-                openLoop(stubs.get(i), repo.url(), commit, "w" + i, 2, new ArrayList<>(), new ConcurrentHashMap<>());
+                openLoop(stubs.get(i), repo.url(), commit, "w" + i, WARM_UP_SECONDS, new ArrayList<>(), new ConcurrentHashMap<>());
             }
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < variants.size(); i++) {
@@ -92,10 +93,10 @@ final class AuthBench {
         }
         Stats base = Stats.of(latencies.get("a"));
         String conditions = String.format(Locale.ROOT, "open loop at %.0f/s, latency from when each call was due; %d rounds of %.0f s "
-                + "per variant, variants in turn, after a 2 s warm-up each; one HTTP/2 connection per variant, set up (handshake "
-                + "included) before measuring; 4-platform spec, commit pinned; two controllers started by dev/bench.sh auth on "
-                + "a database and topics of their own (auth off; auth on with TLS, client-auth request, EC P-256 certificates)",
-                rate, rounds, roundSeconds);
+                + "per variant, variants in turn, after a %.0f s warm-up each; one HTTP/2 connection per variant, set up (handshake "
+                + "included) before measuring; 4-platform spec, commit pinned; two controllers started by dev/bench-auth.sh on "
+                + "a database and topics of their own (one with auth off; one with auth on and TLS, client certificate checked when "
+                + "presented; EC P-256 certificates of the dev CA)", rate, rounds, roundSeconds, WARM_UP_SECONDS);
         List<Figure> figures = new ArrayList<>();
         for (Variant v : variants) {
             Stats s = Stats.of(latencies.get(v.key()));

@@ -113,8 +113,8 @@ public final class Bench {
                     case "auth" -> {
                         rss.phase("");
                         ok &= measure("auth", "added latency of authentication", figures, () -> new AuthBench(farm,
-                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "50")), Farm.envInt("BENCH_AUTH_ROUNDS", 4),
-                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "5"))).run());
+                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "20")), Farm.envInt("BENCH_AUTH_ROUNDS", 5),
+                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "6"))).run());
                     }
                     case "memory" -> {
                         rss.phase("");
