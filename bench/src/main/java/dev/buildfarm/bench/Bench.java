@@ -113,8 +113,8 @@ public final class Bench {
                     case "auth" -> {
                         rss.phase("");
                         ok &= measure("auth", "added latency of authentication", figures, () -> new AuthBench(farm,
-                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "20")), Farm.envInt("BENCH_AUTH_ROUNDS", 5),
-                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "6"))).run());
+                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "20")), Farm.envInt("BENCH_AUTH_ROUNDS", 15),
+                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "2"))).run());
                     }
                     case "memory" -> {
                         rss.phase("");
