@@ -7,6 +7,7 @@ DEV="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$DEV/env.sh"
 cd "$REPO"
 "$DEV/services.sh" up >/dev/null
+operator_client_env
 read -r url ref _ < <("$DEV/examples-repo.sh")
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$(cat "$STACK_DIR/services/$1.pid")/status"; }

@@ -6,6 +6,8 @@
 #                                                 5 minutes; full: the same with longer runs and more samples
 #        dev/bench.sh submit|lifecycle|logs|cancel|webhook|build|memory|fairness [--profile]   one part, quick sizes
 #        (fairness, not in quick/full: a quiet namespace's queue wait while another floods, vs. idle)
+#        (auth, not in quick/full: SubmitBuild latency with no auth, a token, token + TLS, token + mutual TLS,
+#         against two controllers of its own that dev/bench-auth.sh starts and stops)
 #        dev/bench.sh faults   the fault campaign on the fault farm (dev/fault-farm.sh, started and stopped here):
 #                              jobs lost, duplicate winners, lost-agent detection, kill-to-rerun
 # --profile: a JFR recording of the controller during T1/T2; its top frames are printed under the table.
@@ -19,7 +21,7 @@ cd "$REPO"
 
 mode="${1:-quick}"
 case "$mode" in
-  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|--profile) ;;
+  quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|auth|--profile) ;;
   faults)
     # A farm of its own, so the kills reach nothing else; it shares the CPU, so hold the farm lock.
     if [[ -z "${FAULTS_LOCKED:-}" ]]; then exec env FAULTS_LOCKED=1 flock -o /tmp/buildfarm-farm.lock "$0" "$@"; fi
@@ -30,7 +32,7 @@ case "$mode" in
     export $("$DEV/fault-farm.sh" env)
     ./mvnw -B -q -pl bench compile exec:java -Dexec.args="faults"
     exit ;;
-  *) sed -n '5,11p' "$0" >&2; exit 2 ;;
+  *) sed -n '5,13p' "$0" >&2; exit 2 ;;
 esac
 
 "$DEV/stack.sh" up >/dev/null
@@ -41,4 +43,8 @@ if [[ "$mode" =~ ^(quick|full|build|--profile)$ ]]; then
   "$DEV/examples-repo.sh" >/dev/null
 fi
 trap '"$DEV/services.sh" up >/dev/null 2>&1 || true' EXIT
+if [[ "$mode" == auth ]]; then
+  trap '"$DEV/bench-auth.sh" down >/dev/null 2>&1 || true' EXIT
+  "$DEV/bench-auth.sh" up
+fi
 ./mvnw -B -q -pl bench compile exec:java -Dexec.args="$*"

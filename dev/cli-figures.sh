@@ -7,8 +7,8 @@ set -euo pipefail
 DEV="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$DEV/env.sh"
 CLI="$REPO/cli/target/buildfarm"
-# The operator token dev/services.sh made for this stack.
-[[ -n "${BUILDFARM_TOKEN:-}" ]] || export BUILDFARM_TOKEN="$(cat "$STACK_DIR/secrets/operator.token")"
+# The controller's TLS port, with the operator token and certificate dev/services.sh made for this stack.
+operator_client_env
 ROUNDS="${1:-10}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

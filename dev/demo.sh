@@ -23,8 +23,9 @@ read -r url ref commit < <("$DEV/examples-repo.sh")
 echo "$url $ref at $commit"
 
 say "Submitting examples/hello over gRPC as $IMAGE"
-# The operator token dev/services.sh made for this stack.
-BUILDFARM_TOKEN="$(cat "$STACK_DIR/secrets/operator.token")" java -jar cli/target/cli-0.1.0-SNAPSHOT-all.jar submit \
+# Over mutual TLS, with the operator token and certificate dev/services.sh made for this stack.
+operator_client_env
+java -jar cli/target/cli-0.1.0-SNAPSHOT-all.jar submit \
   --git-url "$url" --ref "$ref" --context hello \
   --platform "$(IFS=,; echo "${PLATFORMS[*]}")" -t "$IMAGE" --wait
 
@@ -37,7 +38,9 @@ done
 cat <<MSG
 
 The stack and the farm are still running:
-  controller (gRPC)  127.0.0.1:8080     registry  http://$REGISTRY
+  controller (gRPC)  https://127.0.0.1:8443 (mutual TLS)   dashboard  http://127.0.0.1:8080/dashboard/
+  CLI                 . dev/env.sh && operator_client_env && cli/target/buildfarm list
+  certificates        $TLS_DIR/   registry  http://$REGISTRY
   logs               $STACK_DIR/logs/
   status             make status        stop      make down
 MSG

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The farm's own services on this host: controller (:8080), manifest assembler (:8082) and one
-# agent (:8081) serving all four platforms (amd64 natively, the arm ones under QEMU).
+# The farm's own services on this host: controller (:8080, TLS :8443), manifest assembler (:8082,
+# TLS :8445) and one agent (:8081, TLS :8444) serving all four platforms (amd64 natively, the arm
+# ones under QEMU). Every gRPC client of the farm uses the TLS ports with a client certificate
+# (mutual TLS); the plain ports stay open on loopback for the dashboard, webhooks, metrics and health.
 # Usage: dev/services.sh up|down|status     (build first: ./mvnw install -DskipTests)
 set -euo pipefail
 DEV="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +25,53 @@ ensure_tokens() {
     [[ -s "$f" ]] && continue
     (umask 077; echo "bf_$(openssl rand -hex 8)_$(openssl rand -hex 32)" >"$f")
   done
+}
+
+# The farm's dev certificate authority and what it signs, made once per stack under secrets/tls
+# (TLS_DIR, keys 0600): a server certificate for 127.0.0.1 and localhost that all three services present,
+# and client certificates for the agent, the controller (calling the assembler) and the operator
+# (CLI, tests, bench, demo). A certificate that no longer verifies against the CA is made again.
+issue_cert() { # NAME EXTENSIONS...
+  local name="$1" ext; shift
+  ext="$(printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" "$@")"
+  if [[ -s "$TLS_DIR/$name.key" && -s "$TLS_DIR/$name.crt" ]] \
+    && openssl verify -CAfile "$TLS_DIR/ca.crt" "$TLS_DIR/$name.crt" >/dev/null 2>&1; then
+    return
+  fi
+  (umask 077
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/O=buildfarm dev/CN=$name" \
+      -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>/dev/null
+    openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+      -days 825 -sha256 -extfile <(echo "$ext") -out "$TLS_DIR/$name.crt" 2>/dev/null
+    rm -f "$TLS_DIR/$name.csr")
+  chmod 644 "$TLS_DIR/$name.crt"
+}
+ensure_tls() {
+  mkdir -p "$TLS_DIR"; chmod 700 "$TLS_DIR"
+  if [[ ! -s "$TLS_DIR/ca.key" || ! -s "$TLS_DIR/ca.crt" ]]; then
+    (umask 077; openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -sha256 \
+      -subj "/O=buildfarm dev/CN=buildfarm dev CA" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" 2>/dev/null)
+    chmod 644 "$TLS_DIR/ca.crt"
+  fi
+  issue_cert server "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost"
+  local client
+  for client in agent controller operator; do issue_cert "$client" "extendedKeyUsage=clientAuth"; done
+}
+
+# Server TLS of a service on its HTTPS port (gRPC, and HTTP too) with the dev server certificate
+# (Quarkus' TLS registry, configuration "farm"), requiring a client certificate signed by the dev
+# CA unless the second argument is "optional".
+server_tls() { # HTTPS_PORT [optional]
+  echo "-Dquarkus.tls.farm.key-store.pem.0.cert=$TLS_DIR/server.crt" "-Dquarkus.tls.farm.key-store.pem.0.key=$TLS_DIR/server.key" \
+    "-Dquarkus.tls.farm.trust-store.pem.certs=$TLS_DIR/ca.crt" -Dquarkus.http.tls-configuration-name=farm \
+    "-Dbuildfarm.tls.require-client-certificate=$([[ "${2:-}" == optional ]] && echo false || echo true)" \
+    "-Dquarkus.http.ssl-port=$1"
+}
+# A gRPC client (Quarkus client NAME) that reaches its server over mutual TLS as CERT.
+client_tls() { # NAME CERT PORT
+  echo "-Dquarkus.grpc.clients.$1.port=$3" "-Dquarkus.grpc.clients.$1.ssl.trust-store=$TLS_DIR/ca.crt" \
+    "-Dquarkus.grpc.clients.$1.ssl.certificate=$TLS_DIR/$2.crt" "-Dquarkus.grpc.clients.$1.ssl.key=$TLS_DIR/$2.key"
 }
 
 # A service NAME runs the module of the same name; "agent-2" (dev/fault-farm.sh) is the agent module too.
@@ -93,17 +142,20 @@ stop() {
 case "${1:-}" in
   up)
     ensure_tokens
+    ensure_tls
     # The controller's key for secrets it stores (webhook secrets, credentials, secret build
     # arguments): made once, readable by its owner only.
     KEY_FILE="$SECRETS/controller.key"
     if [[ ! -s "$KEY_FILE" ]]; then
       (umask 077; head -c 32 /dev/urandom | base64 >"$KEY_FILE.tmp" && mv "$KEY_FILE.tmp" "$KEY_FILE")
     fi
-    start manifest-assembler -Xmx256m
+    # shellcheck disable=SC2046 # (paths under the stack directory hold no spaces)
+    start manifest-assembler -Xmx256m $(server_tls 8445)
     # Namespace fair-a may have one job in flight (FairShareTest, dev/bench.sh fairness); the
     # benchmarks' namespace is neither rate- nor admission-limited, so T1/T2 measure the controller
     # (T1 queues thousands of jobs with the agent stopped), not the limiter.
-    start controller -Xmx384m -Dbuildfarm.secrets.key-file="$KEY_FILE" \
+    # shellcheck disable=SC2046
+    start controller -Xmx384m $(server_tls 8443) $(client_tls assembler controller 8445) -Dbuildfarm.secrets.key-file="$KEY_FILE" \
       -Dquarkus.datasource.jdbc.url="$PG_URL" -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.sources.allow-file-urls=true -Dbuildfarm.contexts.directory="$STACK_DIR/contexts" \
       -Dbuildfarm.admission.namespace-limit.'"fair-a"'=1 \
@@ -114,7 +166,9 @@ case "${1:-}" in
     wait_ready manifest-assembler
     wait_ready controller
     # The agent's work happens in the Docker engine; a small heap and the serial collector keep it lean.
-    start agent -Xmx128m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m -Dkafka.bootstrap.servers="$KAFKA" \
+    # shellcheck disable=SC2046
+    start agent -Xmx128m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=64m $(server_tls 8444) $(client_tls controller agent 8443) \
+      -Dkafka.bootstrap.servers="$KAFKA" \
       -Dbuildfarm.agent.probe-image="$BASE_IMAGE" -Dbuildfarm.agent.work-dir="$STACK_DIR/agent-work" \
       -Dbuildfarm.agent.token-file="$AGENT_TOKEN_FILE" -Dbuildfarm.agent.slots.'"linux/amd64"'=2
     wait_ready agent 300

@@ -80,9 +80,15 @@ spec:
           image: {{ include "buildfarm.image" (dict "root" $root "image" $agents.image) }}
           imagePullPolicy: {{ include "buildfarm.pullPolicy" (dict "root" $root "image" $agents.image) }}
           ports:
+            {{- if $root.Values.tls.enabled }}
+            - name: https
+              containerPort: {{ $root.Values.tls.port }}
+              protocol: TCP
+            {{- else }}
             - name: http
               containerPort: 8081
               protocol: TCP
+            {{- end }}
           env:
             - name: BUILDFARM_AGENT_NAME
               valueFrom:
@@ -110,7 +116,10 @@ spec:
             - name: QUARKUS_GRPC_CLIENTS_CONTROLLER_HOST
               value: {{ include "buildfarm.controller.fullname" $root }}
             - name: QUARKUS_GRPC_CLIENTS_CONTROLLER_PORT
-              value: {{ $root.Values.controller.service.port | quote }}
+              value: {{ ternary $root.Values.tls.port $root.Values.controller.service.port $root.Values.tls.enabled | quote }}
+            {{- if $root.Values.tls.enabled }}
+            {{- include "buildfarm.tls.env" (dict "root" $root "component" "agent") | nindent 12 }}
+            {{- end }}
             - name: QUARKUS_HTTP_HOST
               value: 0.0.0.0
             - name: QUARKUS_HTTP_PORT
@@ -139,23 +148,35 @@ spec:
               mountPath: /etc/buildfarm/docker
               readOnly: true
             {{- end }}
+            {{- if $root.Values.tls.enabled }}
+            {{- include "buildfarm.tls.volumeMounts" $root | nindent 12 }}
+            {{- end }}
           # Ready once the platform probe has run and at least one platform is served.
           startupProbe:
             httpGet:
               path: /q/health/started
-              port: http
+              port: {{ include "buildfarm.portName" $root }}
+              {{- if $root.Values.tls.enabled }}
+              scheme: HTTPS
+              {{- end }}
             periodSeconds: 5
             failureThreshold: 60
           readinessProbe:
             httpGet:
               path: /q/health/ready
-              port: http
+              port: {{ include "buildfarm.portName" $root }}
+              {{- if $root.Values.tls.enabled }}
+              scheme: HTTPS
+              {{- end }}
             periodSeconds: 10
             failureThreshold: 3
           livenessProbe:
             httpGet:
               path: /q/health/live
-              port: http
+              port: {{ include "buildfarm.portName" $root }}
+              {{- if $root.Values.tls.enabled }}
+              scheme: HTTPS
+              {{- end }}
             periodSeconds: 10
             failureThreshold: 6
           {{- with $agents.securityContext }}
@@ -192,6 +213,9 @@ spec:
             items:
               - key: .dockerconfigjson
                 path: config.json
+        {{- end }}
+        {{- if $root.Values.tls.enabled }}
+        {{- include "buildfarm.tls.volumes" $root | nindent 8 }}
         {{- end }}
       nodeSelector:
         {{- toYaml .nodeSelector | nindent 8 }}
@@ -247,7 +271,12 @@ Call with (dict "root" $ "native" true|false).
     preStop:
       exec:
         # Keep the engine until the agent has finished its build and exited.
+        {{- if .root.Values.tls.enabled }}
+        # (Over TLS: health needs no client certificate; the pod's own certificate names no 127.0.0.1.)
+        command: ["sh", "-c", "while wget -q -T 2 --no-check-certificate -O /dev/null https://127.0.0.1:{{ .root.Values.tls.port }}/q/health/live; do sleep 2; done"]
+        {{- else }}
         command: ["sh", "-c", "while wget -q -T 2 -O /dev/null http://127.0.0.1:8081/q/health/live; do sleep 2; done"]
+        {{- end }}
   {{- end }}
   volumeMounts:
     - name: docker-socket

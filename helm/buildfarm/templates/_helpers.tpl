@@ -127,3 +127,51 @@ Call with (dict "root" $ "pool" $pool); renders JSON.
 {{- end }}
 {{- $as | toJson }}
 {{- end }}
+
+{{/*
+TLS of one service (dict "root" $ "component" "controller|manifest-assembler|agent"), when tls.enabled:
+Quarkus reads the TLS registry and gRPC client settings from the chart's ConfigMap (named map keys
+such as quarkus.tls.farm.* have no reliable environment variable form), the rest from the environment.
+*/}}
+{{- define "buildfarm.tls.env" -}}
+{{- $tls := .root.Values.tls -}}
+- name: QUARKUS_CONFIG_LOCATIONS
+  value: /etc/buildfarm/tls-config/{{ .component }}.properties
+- name: QUARKUS_HTTP_SSL_PORT
+  value: {{ $tls.port | quote }}
+- name: QUARKUS_HTTP_INSECURE_REQUESTS
+  value: disabled
+- name: BUILDFARM_TLS_REQUIRE_CLIENT_CERTIFICATE
+  value: {{ $tls.requireClientCertificate | quote }}
+{{- end }}
+
+{{- define "buildfarm.tls.volumeMounts" -}}
+- name: tls
+  mountPath: /etc/buildfarm/tls
+  readOnly: true
+- name: tls-config
+  mountPath: /etc/buildfarm/tls-config
+  readOnly: true
+{{- end }}
+
+{{- define "buildfarm.tls.volumes" -}}
+- name: tls
+  secret:
+    secretName: {{ required "tls.existingSecret: a Secret with tls.crt, tls.key and ca.crt is needed when tls.enabled" .Values.tls.existingSecret }}
+    defaultMode: 0400
+- name: tls-config
+  configMap:
+    name: {{ include "buildfarm.fullname" . }}-tls
+{{- end }}
+
+{{/* The port probes and Services use: https with TLS, http without. */}}
+{{- define "buildfarm.portName" -}}
+{{- if .Values.tls.enabled }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/* A gRPC client (its name) over TLS: trusts ca.crt, presents tls.crt (for servers that require a client certificate). */}}
+{{- define "buildfarm.tls.client" -}}
+quarkus.grpc.clients.{{ . }}.ssl.trust-store=/etc/buildfarm/tls/ca.crt
+quarkus.grpc.clients.{{ . }}.ssl.certificate=/etc/buildfarm/tls/tls.crt
+quarkus.grpc.clients.{{ . }}.ssl.key=/etc/buildfarm/tls/tls.key
+{{- end }}

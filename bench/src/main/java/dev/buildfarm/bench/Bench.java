@@ -54,9 +54,9 @@ public final class Bench {
         Sizes sizes = mode.equals("full") ? full(profile) : quick(profile);
         List<String> parts = switch (mode) {
             case "quick", "full" -> List.of("lifecycle", "logs", "cancel", "webhook", "submit", "build", "memory");
-            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory", "fairness" -> List.of(mode);
+            case "submit", "lifecycle", "logs", "cancel", "webhook", "build", "memory", "fairness", "auth" -> List.of(mode);
             default -> {
-                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness] [--profile]");
+                System.err.println("usage: Bench [quick|full|submit|lifecycle|logs|cancel|webhook|build|memory|fairness|auth] [--profile]");
                 System.exit(2);
                 yield List.of();
             }
@@ -110,6 +110,12 @@ public final class Bench {
                         rss.phase("builds");
                         ok &= measure("#5", "fair share", figures, () -> new FairnessBench(farm, 10, 100).run());
                     }
+                    case "auth" -> {
+                        rss.phase("");
+                        ok &= measure("auth", "added latency of authentication", figures, () -> new AuthBench(farm,
+                                Double.parseDouble(Farm.env("BENCH_AUTH_RATE", "20")), Farm.envInt("BENCH_AUTH_ROUNDS", 15),
+                                Double.parseDouble(Farm.env("BENCH_AUTH_ROUND_SECONDS", "2"))).run());
+                    }
                     case "memory" -> {
                         rss.phase("");
                         figures.addAll(memory(rss, controllerIdle, agentIdle, processes, sizes.submit().profile()));
@@ -123,7 +129,9 @@ public final class Bench {
         diagnosis.add(0, "Parts took: " + String.join(", ", steps) + ".");
         figures.sort(Report.BY_ID);
         Report report = new Report(mode, started, Duration.ofNanos(System.nanoTime() - startNanos), commit, services, machine, figures, diagnosis);
-        Path written = report.write(Path.of(Farm.env("BENCH_RESULTS", "bench/results")));
+        // The auth part keeps results of its own, so latest.md stays the last run of the suite.
+        Path results = Path.of(Farm.env("BENCH_RESULTS", "bench/results"));
+        Path written = report.write(mode.equals("auth") ? results.resolve("auth") : results);
         System.out.println();
         System.out.print(report.markdown());
         System.out.println();

@@ -5,8 +5,10 @@ import dev.buildfarm.api.v1.BuildRuleServiceGrpc;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.CancelBuildRequest;
 import dev.buildfarm.api.v1.GetBuildRequest;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +29,14 @@ import java.util.stream.Stream;
  */
 final class Farm implements AutoCloseable {
 
-    final String endpoint = env("BUILDFARM_ENDPOINT", "127.0.0.1:8080");
-    /** The controller's HTTP port (webhooks), the same port as gRPC. */
-    final String httpBase = env("BUILDFARM_HTTP", "http://" + endpoint);
+    /** The controller's gRPC endpoint: https:// is mutual TLS with the stack's dev CA and operator certificate. */
+    final String endpoint = env("BUILDFARM_ENDPOINT", "https://127.0.0.1:8443");
+    /** The controller's plain HTTP port (webhooks). */
+    final String httpBase = env("BUILDFARM_HTTP", "http://127.0.0.1:8080");
+    final Path tlsDir = Path.of(env("BUILDFARM_STACK_DIR", ".stack"), "secrets", "tls");
+    final String tlsCa = env("BUILDFARM_TLS_CA", tlsDir.resolve("ca.crt").toString());
+    final String tlsCert = env("BUILDFARM_TLS_CERT", tlsDir.resolve("operator.crt").toString());
+    final String tlsKey = env("BUILDFARM_TLS_KEY", tlsDir.resolve("operator.key").toString());
     final String registry = env("REGISTRY", "127.0.0.1:5000");
     final String baseImage = env("BASE_IMAGE", "127.0.0.1:5000/library/busybox:latest");
     final String kafka = env("KAFKA", "127.0.0.1:9092");
@@ -42,8 +49,28 @@ final class Farm implements AutoCloseable {
     /** The operator token dev/services.sh made for the stack (BUILDFARM_TOKEN overrides it); empty without one. */
     final String token = token();
 
-    private final ManagedChannel channel = authenticated(ManagedChannelBuilder.forTarget(endpoint).usePlaintext()
-            .maxInboundMessageSize(16 * 1024 * 1024)).build();
+    private final ManagedChannel channel = authenticated(channelTo(endpoint).maxInboundMessageSize(16 * 1024 * 1024)).build();
+
+    /** A channel builder for ENDPOINT: https://HOST:PORT over mutual TLS as the operator, else plaintext. */
+    io.grpc.ManagedChannelBuilder<?> channelTo(String target) {
+        return channelTo(target, tlsCert, tlsKey);
+    }
+
+    /** The same, presenting CERT and KEY as the client certificate (none when null). */
+    io.grpc.ManagedChannelBuilder<?> channelTo(String target, String cert, String key) {
+        if (!target.startsWith("https://")) {
+            return Grpc.newChannelBuilder(target.replaceFirst("^http://", ""), InsecureChannelCredentials.create());
+        }
+        try {
+            TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder().trustManager(new java.io.File(tlsCa));
+            if (cert != null) {
+                credentials.keyManager(new java.io.File(cert), new java.io.File(key));
+            }
+            return Grpc.newChannelBuilder(target.substring("https://".length()), credentials.build());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("the farm's TLS files (dev/services.sh up makes them)", e);
+        }
+    }
 
     /** The builder, sending the farm's token on every call. */
     io.grpc.ManagedChannelBuilder<?> authenticated(io.grpc.ManagedChannelBuilder<?> builder) {

@@ -14,7 +14,6 @@ import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -124,7 +123,7 @@ final class SubmitBench {
         String commit = repo.git("rev-parse", "HEAD");
         long agentPid = processes.service("agent").orElseThrow(() -> new IllegalStateException("the agent does not run"));
         long controllerPid = processes.service("controller").orElseThrow(() -> new IllegalStateException("the controller does not run"));
-        ManagedChannel channel = farm.authenticated(ManagedChannelBuilder.forTarget(farm.endpoint).usePlaintext()).build();
+        ManagedChannel channel = farm.authenticated(farm.channelTo(farm.endpoint)).build();
         BuildServiceGrpc.BuildServiceFutureStub stub = BuildServiceGrpc.newFutureStub(channel);
         List<Figure> figures = new ArrayList<>();
         Set<String> benchBuilds = ConcurrentHashMap.newKeySet();

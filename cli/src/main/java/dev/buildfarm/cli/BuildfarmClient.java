@@ -13,7 +13,6 @@ import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -21,7 +20,7 @@ import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One channel to the controller; every unary call gets its own deadline. With a token, every call
+ * One channel to the controller (plaintext or TLS, see {@link Endpoint}); every unary call gets its own deadline. With a token, every call
  * carries {@code authorization: Bearer <token>}.
  */
 final class BuildfarmClient implements AutoCloseable {
@@ -36,9 +35,8 @@ final class BuildfarmClient implements AutoCloseable {
   private final BuildServiceGrpc.BuildServiceStub asyncStub;
   private final BuildRuleServiceGrpc.BuildRuleServiceBlockingStub rules;
 
-  BuildfarmClient(String endpoint, String token) {
-    // Plaintext for now; TLS comes with the controller's TLS setup.
-    this.channel = Grpc.newChannelBuilder(endpoint, InsecureChannelCredentials.create())
+  BuildfarmClient(Endpoint endpoint, String token) {
+    this.channel = Grpc.newChannelBuilder(endpoint.target(), endpoint.credentials())
         // A context upload is streamed in chunks of up to 1 MiB; answers are small.
         .maxInboundMessageSize(8 * 1024 * 1024)
         .build();

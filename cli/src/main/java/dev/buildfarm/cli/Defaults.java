@@ -11,11 +11,13 @@ import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Where {@code --endpoint} and {@code --token} come from when not given: the environment
- * ({@code BUILDFARM_ENDPOINT}, {@code BUILDFARM_TOKEN}), then the config file, then the built-in
+ * Where {@code --endpoint}, {@code --token} and the {@code --tls-*} files come from when not given:
+ * the environment ({@code BUILDFARM_ENDPOINT}, {@code BUILDFARM_TOKEN}, {@code BUILDFARM_TLS_CA},
+ * {@code BUILDFARM_TLS_CERT}, {@code BUILDFARM_TLS_KEY}), then the config file, then the built-in
  * default. The config file is {@code $BUILDFARM_CONFIG}, else
  * {@code $XDG_CONFIG_HOME/buildfarm/config}, else {@code ~/.config/buildfarm/config}, with lines
- * such as {@code endpoint = farm.example.com:8080} and {@code token = ...}.
+ * such as {@code endpoint = https://farm.example.com:8443}, {@code token = ...} and
+ * {@code tls-ca = /path/ca.crt}.
  */
 final class Defaults implements IDefaultValueProvider {
 
@@ -36,6 +38,9 @@ final class Defaults implements IDefaultValueProvider {
     return switch (option.longestName()) {
       case "--endpoint" -> first(env.get("BUILDFARM_ENDPOINT"), config("endpoint"), DEFAULT_ENDPOINT);
       case "--token" -> first(env.get("BUILDFARM_TOKEN"), config("token"), null);
+      case "--tls-ca" -> first(env.get("BUILDFARM_TLS_CA"), config("tls-ca"), null);
+      case "--tls-cert" -> first(env.get("BUILDFARM_TLS_CERT"), config("tls-cert"), null);
+      case "--tls-key" -> first(env.get("BUILDFARM_TLS_KEY"), config("tls-key"), null);
       default -> null;
     };
   }

@@ -25,9 +25,12 @@ import picocli.CommandLine.Spec;
     },
     footer = {
       "",
-      "Endpoint and token: --endpoint/--token, else $BUILDFARM_ENDPOINT/$BUILDFARM_TOKEN, else the",
-      "config file ($BUILDFARM_CONFIG or ~/.config/buildfarm/config: lines 'endpoint = HOST:PORT'",
-      "and 'token = TOKEN'), else 127.0.0.1:8080 without a token.",
+      "Endpoint, token and TLS files: --endpoint/--token/--tls-ca/--tls-cert/--tls-key, else",
+      "$BUILDFARM_ENDPOINT/$BUILDFARM_TOKEN/$BUILDFARM_TLS_CA/$BUILDFARM_TLS_CERT/$BUILDFARM_TLS_KEY,",
+      "else the config file ($BUILDFARM_CONFIG or ~/.config/buildfarm/config: lines such as",
+      "'endpoint = https://HOST:PORT', 'token = TOKEN', 'tls-ca = FILE'), else 127.0.0.1:8080",
+      "without a token. https://HOST:PORT speaks TLS, http://HOST:PORT plaintext; a bare HOST:PORT",
+      "speaks TLS when a TLS file is given.",
       "",
       "Exit codes:",
       "  0  ok (with --follow/--wait: the build SUCCEEDED)",
@@ -53,9 +56,32 @@ public final class Main implements Callable<Integer> {
   @Option(
       names = "--endpoint",
       scope = ScopeType.INHERIT,
-      paramLabel = "HOST:PORT",
-      description = "Controller gRPC endpoint (plaintext). Default: $BUILDFARM_ENDPOINT, the config file, or 127.0.0.1:8080.")
+      paramLabel = "[https://]HOST:PORT",
+      description = "Controller gRPC endpoint; https:// for TLS. Default: $BUILDFARM_ENDPOINT, the config file, or 127.0.0.1:8080.")
   String endpoint;
+
+  @Option(
+      names = "--tls-ca",
+      scope = ScopeType.INHERIT,
+      paramLabel = "FILE",
+      description = "PEM certificate(s) of the CA that signed the controller's certificate (TLS). "
+          + "Default: $BUILDFARM_TLS_CA, the config file's tls-ca, or the JVM's trusted roots.")
+  String tlsCa;
+
+  @Option(
+      names = "--tls-cert",
+      scope = ScopeType.INHERIT,
+      paramLabel = "FILE",
+      description = "PEM client certificate, for a controller that requires one (mutual TLS). "
+          + "Default: $BUILDFARM_TLS_CERT or the config file's tls-cert.")
+  String tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      scope = ScopeType.INHERIT,
+      paramLabel = "FILE",
+      description = "PEM (PKCS#8) private key of --tls-cert. Default: $BUILDFARM_TLS_KEY or the config file's tls-key.")
+  String tlsKey;
 
   @Option(
       names = "--token",
@@ -119,8 +145,14 @@ public final class Main implements Callable<Integer> {
   }
 
   BuildfarmClient client() {
+    Endpoint target;
     try {
-      return new BuildfarmClient(endpoint, token);
+      target = Endpoint.of(endpoint, tlsCa, tlsCert, tlsKey);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    try {
+      return new BuildfarmClient(target, token);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--endpoint '" + endpoint + "': " + e.getMessage());
     }

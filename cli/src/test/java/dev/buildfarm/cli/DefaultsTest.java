@@ -66,4 +66,19 @@ class DefaultsTest {
     Files.writeString(file, "endpoint=elsewhere:9\n");
     assertThat(parse(Map.of("BUILDFARM_CONFIG", file.toString()), "list").endpoint).isEqualTo("elsewhere:9");
   }
+
+  @Test
+  void tlsFilesComeFromTheEnvironmentOrTheConfigFile() throws IOException {
+    Map<String, String> env = envWithConfig("endpoint = https://farm:8443\ntls-ca = /etc/farm/ca.crt\n"
+        + "tls-cert = /etc/farm/me.crt\ntls-key = /etc/farm/me.key\n");
+    Main fromFile = parse(env, "list");
+    assertThat(fromFile.endpoint).isEqualTo("https://farm:8443");
+    assertThat(fromFile.tlsCa).isEqualTo("/etc/farm/ca.crt");
+    assertThat(fromFile.tlsCert).isEqualTo("/etc/farm/me.crt");
+    assertThat(fromFile.tlsKey).isEqualTo("/etc/farm/me.key");
+
+    env.put("BUILDFARM_TLS_CA", "/env/ca.crt");
+    assertThat(parse(env, "list").tlsCa).isEqualTo("/env/ca.crt");
+    assertThat(parse(env, "list", "--tls-ca", "/flag/ca.crt").tlsCa).isEqualTo("/flag/ca.crt");
+  }
 }

@@ -163,7 +163,7 @@ class BadInputTest {
     @Test
     void theAssemblerRefusesARequestOverItsMessageSizeLimit() throws Exception {
         String path = "e2e/oversized-" + UUID.randomUUID().toString().substring(0, 8);
-        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", 8082).usePlaintext().build();
+        io.grpc.ManagedChannel channel = Farm.channelTo("https://127.0.0.1:8445").build();
         try {
             PublishIndexRequest.Builder request = PublishIndexRequest.newBuilder().setRepository(Farm.REGISTRY + "/" + path);
             for (int i = 0; i < 40_000; i++) {

@@ -30,6 +30,9 @@ final class Cli {
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("BUILDFARM_ENDPOINT", Farm.ENDPOINT);
         builder.environment().put("BUILDFARM_TOKEN", Farm.TOKEN);
+        builder.environment().put("BUILDFARM_TLS_CA", Farm.TLS_CA);
+        builder.environment().put("BUILDFARM_TLS_CERT", Farm.TLS_CERT);
+        builder.environment().put("BUILDFARM_TLS_KEY", Farm.TLS_KEY);
         // No config file of the machine's user leaks in.
         builder.environment().put("BUILDFARM_CONFIG", "/nonexistent/buildfarm-config");
         builder.environment().putAll(env);

@@ -34,7 +34,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class DashboardTest {
 
-    private static final String URL = "http://" + Farm.ENDPOINT + "/dashboard/";
+    private static final String URL = "http://" + Farm.HTTP + "/dashboard/";
     private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
     private static WebDriver browser;
 

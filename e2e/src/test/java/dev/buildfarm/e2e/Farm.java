@@ -3,10 +3,15 @@ package dev.buildfarm.e2e;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.GetBuildRequest;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.MetadataUtils;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,7 +26,15 @@ import org.awaitility.Awaitility;
 /** The running farm and stack the tests talk to (started by dev/test.sh), read from the environment. */
 final class Farm {
 
-    static final String ENDPOINT = env("BUILDFARM_ENDPOINT", "127.0.0.1:8080");
+    /** The controller's gRPC endpoint: https:// is TLS, with the stack's dev CA and operator certificate. */
+    static final String ENDPOINT = env("BUILDFARM_ENDPOINT", "https://127.0.0.1:8443");
+    /** The controller's plain HTTP port (host:port): dashboard, webhooks, metrics. */
+    static final String HTTP = env("BUILDFARM_HTTP", "127.0.0.1:8080");
+    private static final Path STACK_DIR = Path.of(env("BUILDFARM_STACK_DIR", Path.of("..", ".stack").toAbsolutePath().normalize().toString()));
+    /** What dev/services.sh made under secrets/tls: the CA and the operator's client certificate. */
+    static final String TLS_CA = env("BUILDFARM_TLS_CA", STACK_DIR.resolve("secrets/tls/ca.crt").toString());
+    static final String TLS_CERT = env("BUILDFARM_TLS_CERT", STACK_DIR.resolve("secrets/tls/operator.crt").toString());
+    static final String TLS_KEY = env("BUILDFARM_TLS_KEY", STACK_DIR.resolve("secrets/tls/operator.key").toString());
     static final String REGISTRY = env("REGISTRY", "127.0.0.1:5000");
     static final String KAFKA = env("KAFKA", "127.0.0.1:9092");
     static final Path GIT_BASE = Path.of(env("GIT_BASE", Path.of("..", ".stack", "git").toAbsolutePath().normalize().toString()));
@@ -53,10 +66,23 @@ final class Farm {
             if (!TOKEN.isEmpty()) {
                 metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
             }
-            channel = ManagedChannelBuilder.forTarget(ENDPOINT).usePlaintext()
-                    .intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
+            channel = channelTo(ENDPOINT).intercept(MetadataUtils.newAttachHeadersInterceptor(metadata)).build();
         }
         return channel;
+    }
+
+    /** A channel to a gRPC endpoint of the farm: https://HOST:PORT over mutual TLS as the operator, else plaintext. */
+    static ManagedChannelBuilder<?> channelTo(String endpoint) {
+        if (!endpoint.startsWith("https://")) {
+            return Grpc.newChannelBuilder(endpoint.replaceFirst("^http://", ""), InsecureChannelCredentials.create());
+        }
+        try {
+            ChannelCredentials credentials = TlsChannelCredentials.newBuilder().trustManager(new File(TLS_CA))
+                    .keyManager(new File(TLS_CERT), new File(TLS_KEY)).build();
+            return Grpc.newChannelBuilder(endpoint.substring("https://".length()), credentials);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the farm's TLS files (dev/services.sh up makes them)", e);
+        }
     }
 
     private static String token() {
@@ -67,8 +93,7 @@ final class Farm {
         if (value != null && !value.isBlank()) {
             return value.trim();
         }
-        Path file = Path.of(env("BUILDFARM_STACK_DIR", Path.of("..", ".stack").toAbsolutePath().normalize().toString()),
-                "secrets", "operator.token");
+        Path file = STACK_DIR.resolve("secrets").resolve("operator.token");
         try {
             return Files.readString(file).trim();
         } catch (IOException e) {

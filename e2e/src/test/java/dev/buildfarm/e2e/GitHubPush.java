@@ -30,7 +30,7 @@ final class GitHubPush {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         String signature = "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + Farm.ENDPOINT + webhookPath))
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + Farm.HTTP + webhookPath))
                 .header("Content-Type", "application/json")
                 .header("X-GitHub-Event", "push")
                 .header("X-GitHub-Delivery", UUID.randomUUID().toString())

@@ -3,7 +3,6 @@ package dev.buildfarm.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -20,18 +19,19 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * What a probe (grpc_health_probe, the chart's helm test) and grpcurl see on each service's port:
+ * What a probe (grpc_health_probe, the chart's helm test) and grpcurl see on each service's TLS port
+ * (mutual TLS with the stack's operator certificate):
  * grpc.health.v1.Health answers SERVING, and server reflection lists the service's API.
  */
 class GrpcHealthTest {
 
     @ParameterizedTest(name = "{0} on :{1}")
     @CsvSource({
-        "controller, 8080, buildfarm.v1.BuildService buildfarm.v1.AgentService buildfarm.v1.BuildRuleService",
-        "agent, 8081, grpc.health.v1.Health",
-        "manifest-assembler, 8082, buildfarm.v1.ManifestAssemblerService"})
+        "controller, 8443, buildfarm.v1.BuildService buildfarm.v1.AgentService buildfarm.v1.BuildRuleService",
+        "agent, 8444, grpc.health.v1.Health",
+        "manifest-assembler, 8445, buildfarm.v1.ManifestAssemblerService"})
     void healthAnswersServingAndReflectionListsTheApi(String service, int port, String api) throws Exception {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        ManagedChannel channel = Farm.channelTo("https://127.0.0.1:" + port).build();
         try {
             HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .check(HealthCheckRequest.newBuilder().setService("").build());

@@ -124,7 +124,7 @@ class SecretsTest {
         assertNowhere("GetBuild", Farm.builds().getBuild(GetBuildRequest.newBuilder().setName(submitted.getName()).build()).toString(), forms);
         assertNowhere("ListBuilds", Farm.builds().listBuilds(ListBuildsRequest.newBuilder().setRepository(image).build()).toString(), forms);
         for (String path : List.of("builds", "builds/" + id, "builds/" + id + "/logs?platform=" + URLEncoder.encode(PLATFORM, StandardCharsets.UTF_8))) {
-            assertNowhere("dashboard " + path, get("http://" + Farm.ENDPOINT + "/dashboard/api/" + path), forms);
+            assertNowhere("dashboard " + path, get("http://" + Farm.HTTP + "/dashboard/api/" + path), forms);
         }
 
         // The watch stream, once it has the last event of the build.

@@ -2,6 +2,7 @@ package dev.buildfarm.helm;
 
 import static dev.buildfarm.helm.Chart.RELEASE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
 
 import dev.buildfarm.helm.Chart.Node;
@@ -485,5 +486,69 @@ class ChartTemplateTest {
         Rendered rendered = Chart.values().set("agents.pools.linux-arm-v7.replicas", 3).render();
 
         assertThat(rendered.deployment("agent-linux-arm-v7").at("spec.replicas").value()).isEqualTo(3);
+    }
+
+    @Nested
+    class Tls {
+
+        final Rendered rendered = Chart.values().set("tls.enabled", true).set("tls.existingSecret", "farm-tls")
+                .set("tls.requireClientCertificate", true).set("agents.docker.sidecar.native", false).render();
+
+        @Test
+        void everyServiceServesOnlyTlsFromTheSecret() {
+            for (String[] service : new String[][] {{"controller", "controller"}, {"manifest-assembler", "manifest-assembler"},
+                    {"agent-linux-amd64", "agent"}}) {
+                Node deployment = rendered.deployment(service[0]);
+                Node container = deployment.container(service[1]);
+                assertThat(container.list("ports")).singleElement().satisfies(p -> {
+                    assertThat(p.string("name")).isEqualTo("https");
+                    assertThat(p.at("containerPort").value()).isEqualTo(8443);
+                });
+                assertThat(container.env()).as(service[0])
+                        .containsEntry("QUARKUS_CONFIG_LOCATIONS", "/etc/buildfarm/tls-config/" + service[1] + ".properties")
+                        .containsEntry("QUARKUS_HTTP_SSL_PORT", "8443")
+                        .containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled")
+                        .containsEntry("BUILDFARM_TLS_REQUIRE_CLIENT_CERTIFICATE", "true");
+                assertThat(container.string("readinessProbe.httpGet.scheme")).isEqualTo("HTTPS");
+                assertThat(container.string("readinessProbe.httpGet.port")).isEqualTo("https");
+                assertThat(deployment.volumes().get("tls")).isEqualTo(Map.of("secret", Map.of("secretName", "farm-tls", "defaultMode", 0400)));
+            }
+            assertThat(rendered.get("Service", PREFIX + "controller").list("spec.ports")).singleElement()
+                    .satisfies(p -> assertThat(p.at("port").value()).isEqualTo(8443));
+        }
+
+        @Test
+        void clientsReachTheirServersOverTlsWithTheirCertificate() {
+            assertThat(rendered.deployment("agent-linux-arm64").container("agent").env())
+                    .containsEntry("QUARKUS_GRPC_CLIENTS_CONTROLLER_PORT", "8443");
+            assertThat(rendered.deployment("controller").container("controller").env())
+                    .containsEntry("QUARKUS_GRPC_CLIENTS_ASSEMBLER_PORT", "8443");
+            Map<String, Object> config = rendered.get("ConfigMap", PREFIX + "tls").map("data");
+            assertThat((String) config.get("agent.properties"))
+                    .contains("quarkus.tls.farm.key-store.pem.0.cert=/etc/buildfarm/tls/tls.crt")
+                    .contains("quarkus.http.tls-configuration-name=farm")
+                    .contains("quarkus.grpc.clients.controller.ssl.trust-store=/etc/buildfarm/tls/ca.crt")
+                    .contains("quarkus.grpc.clients.controller.ssl.certificate=/etc/buildfarm/tls/tls.crt");
+            assertThat((String) config.get("controller.properties"))
+                    .contains("quarkus.tls.farm.trust-store.pem.certs=/etc/buildfarm/tls/ca.crt")
+                    .contains("quarkus.grpc.clients.assembler.ssl.key=/etc/buildfarm/tls/tls.key");
+            assertThat((String) config.get("manifest-assembler.properties")).doesNotContain("quarkus.grpc.clients");
+        }
+
+        @Test
+        void theHealthProbesAndTheEngineSidecarUseTheTlsPort() {
+            Node pod = rendered.get("Pod", PREFIX + "test-grpc-health");
+            assertThat(pod.container("controller").list("args")).extracting(Node::value)
+                    .contains("-addr=" + PREFIX + "controller:8443", "-tls", "-tls-ca-cert=/etc/buildfarm/tls/ca.crt",
+                            "-tls-client-cert=/etc/buildfarm/tls/tls.crt");
+            assertThat(rendered.deployment("agent-linux-amd64").container("docker").list("lifecycle.preStop.exec.command"))
+                    .extracting(Node::value).last().asString().contains("https://127.0.0.1:8443/q/health/live");
+        }
+
+        @Test
+        void tlsWithoutASecretIsRefused() {
+            assertThatThrownBy(() -> Chart.values().set("tls.enabled", true).render())
+                    .hasMessageContaining("tls.existingSecret");
+        }
     }
 }

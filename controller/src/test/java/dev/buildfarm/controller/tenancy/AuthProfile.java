@@ -10,7 +10,7 @@ import java.util.Map;
 /** Authentication on, with an operator token bootstrapped from a file as dev/services.sh does. */
 public class AuthProfile implements QuarkusTestProfile {
 
-    static final String OPERATOR_TOKEN = Tokens.mint().token();
+    public static final String OPERATOR_TOKEN = Tokens.mint().token();
 
     @Override
     public Map<String, String> getConfigOverrides() {
