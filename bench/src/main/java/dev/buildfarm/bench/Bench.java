@@ -85,7 +85,7 @@ public final class Bench {
                     }
                     case "logs" -> {
                         rss.phase("builds");
-                        ok &= measure("T5", "log line latency and lines/s", figures, () -> new LogBench(farm, diagnosis).run());
+                        ok &= measure("T5", "log line latency and lines/s", figures, () -> new LogBench(farm, diagnosis, processes, profile).run());
                     }
                     case "cancel" -> {
                         rss.phase("builds");

@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +36,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * To show where the time goes, a sampler reads (read-only) how many lines the controller has stored
  * every few milliseconds, which splits each line's latency into agent read → stored in PostgreSQL
- * (agent batching and flush, AppendLogs, insert) and stored → received (LogFollower).
+ * (agent batching and flush, ShipLogs, insert) and stored → received. The controller's and the
+ * agent's peak RSS during the run are sampled too; with --profile both are recorded with JFR.
  */
 final class LogBench {
 
@@ -45,11 +47,17 @@ final class LogBench {
 
     private final Farm farm;
     private final int lines = Farm.envInt("BENCH_LOG_LINES", 100_000);
+    /** Lines of an unmeasured build first, so the log path is compiled as in a farm that has run a while (0: none). */
+    private final int warmupLines = Farm.envInt("BENCH_LOG_WARMUP_LINES", 50_000);
     private final List<String> diagnosis;
+    private final Processes processes;
+    private final boolean profile;
 
-    LogBench(Farm farm, List<String> diagnosis) {
+    LogBench(Farm farm, List<String> diagnosis, Processes processes, boolean profile) {
         this.farm = farm;
         this.diagnosis = diagnosis;
+        this.processes = processes;
+        this.profile = profile;
     }
 
     /** What the follower saw of one RUN line. */
@@ -72,10 +80,127 @@ final class LogBench {
     List<Figure> run() throws Exception {
         String dockerfile = "FROM " + farm.baseImage + "\nRUN seq 1 " + lines + "\n";
         Farm.GitRepo repo = farm.gitRepo("bench-logs", Map.of("Dockerfile", dockerfile));
+        Map<String, Long> pids = new LinkedHashMap<>();
+        for (String service : List.of("controller", "agent")) {
+            processes.service(service).ifPresent(pid -> pids.put(service, pid));
+        }
+        Map<String, Profiler> profilers = new LinkedHashMap<>();
+        PeakRss peaks = new PeakRss(pids);
+        Thread peakThread = new Thread(peaks, "rss-sampler");
+        peakThread.setDaemon(true);
         try {
-            return measure(repo);
+            warmUp();
+            if (profile) {
+                for (Map.Entry<String, Long> service : pids.entrySet()) {
+                    profilers.put(service.getKey(), Profiler.start(service.getValue(), service.getKey() + "-logs"));
+                }
+            }
+            peakThread.start();
+            List<Figure> figures = measure(repo);
+            peaks.stop = true;
+            peakThread.join(1_000);
+            String rss = peaks.describe();
+            System.out.println("logs: peak RSS during the run: " + rss);
+            diagnosis.add("T5 peak RSS (VmRSS every 100 ms during the run): " + rss + ".");
+            for (Map.Entry<String, Profiler> profiler : profilers.entrySet()) {
+                FrameSummary summary = profiler.getValue().stop();
+                diagnosis.add("T5 " + profiler.getKey() + " profile (JFR, " + profiler.getValue().file() + "):");
+                summary.lines(12).forEach(line -> diagnosis.add("  " + line));
+            }
+            profilers.clear();
+            return figures.stream().map(f -> f.withValues(peaks.values())).toList();
+        } finally {
+            peaks.stop = true;
+            profilers.values().forEach(Profiler::stopQuietly);
+            repo.delete();
+        }
+    }
+
+    /** One unmeasured build of the same kind, followed to its end. */
+    private void warmUp() throws Exception {
+        if (warmupLines <= 0) {
+            return;
+        }
+        Farm.GitRepo repo = farm.gitRepo("bench-logs-warmup", Map.of("Dockerfile", "FROM " + farm.baseImage + "\nRUN seq 1 " + warmupLines + "\n"));
+        try {
+            Build build = farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
+                    .setRequestId("bench-logs-" + UUID.randomUUID())
+                    .setSpec(BuildSpec.newBuilder()
+                            .setSource(GitSource.newBuilder().setUrl(repo.url()).setRef("main"))
+                            .addPlatforms(PLATFORM)
+                            .setRepository(farm.registry + "/bench/logs")
+                            .addTags("warmup")
+                            .setNoCache(true))
+                    .build());
+            long[] received = new long[1];
+            CountDownLatch done = new CountDownLatch(1);
+            farm.buildsAsync().streamBuildLogs(StreamBuildLogsRequest.newBuilder()
+                    .setName(build.getName()).setPlatform(PLATFORM).setFollow(true).build(), new StreamObserver<>() {
+                        @Override
+                        public void onNext(LogChunk chunk) {
+                            received[0] += chunk.getLinesCount();
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            done.countDown();
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            done.countDown();
+                        }
+                    });
+            if (!done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS)) {
+                farm.cancelQuietly(build.getName());
+            }
+            System.out.printf(Locale.ROOT, "logs: warm-up build of %,d lines ended %s (%,d lines followed)%n",
+                    warmupLines, farm.get(build.getName()).getState(), received[0]);
         } finally {
             repo.delete();
+        }
+    }
+
+    /** The suite's processes, and the Docker engine (containerd and the build's container below it), which streams the output. */
+    private Map<String, Long> accounted() {
+        Map<String, Long> pids = new LinkedHashMap<>(processes.accounted());
+        pids.remove("manifest-assembler");
+        Processes.pidFile(processes.stackDir().resolve("docker/dockerd.pid")).ifPresent(pid -> pids.put("dockerd", pid));
+        return pids;
+    }
+
+    /** The highest VmRSS of each service while the build runs. */
+    private static final class PeakRss implements Runnable {
+        private final Map<String, Long> pids;
+        private final Map<String, Double> peaks = new java.util.concurrent.ConcurrentHashMap<>();
+        volatile boolean stop;
+
+        PeakRss(Map<String, Long> pids) {
+            this.pids = pids;
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                pids.forEach((service, pid) -> peaks.merge(service, Processes.rssMiB(pid), Math::max));
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        String describe() {
+            List<String> parts = new ArrayList<>();
+            peaks.forEach((service, mib) -> parts.add(String.format(Locale.ROOT, "%s %.0f MiB", service, mib)));
+            return parts.isEmpty() ? "n/a" : String.join(", ", parts);
+        }
+
+        Map<String, Double> values() {
+            Map<String, Double> values = new LinkedHashMap<>();
+            peaks.forEach((service, mib) -> values.put(service + "_peak_rss_mib", mib));
+            return values;
         }
     }
 
@@ -130,6 +255,7 @@ final class LogBench {
                         done.countDown();
                     }
                 });
+        Processes.CpuWindow cpu = new Processes.CpuWindow(accounted());
         StoredSampler sampler = new StoredSampler(build.getName());
         Thread samplerThread = new Thread(sampler, "stored-sampler");
         samplerThread.setDaemon(true);
@@ -137,8 +263,11 @@ final class LogBench {
             samplerThread.start();
         }
         boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
+        String cpuUsed = cpu.summary();
         sampler.stop = true;
         samplerThread.join(5_000);
+        System.out.println("logs: CPU from submit to the stream's end, " + cpuUsed);
+        diagnosis.add("T5 CPU from submit to the follower's end, " + cpuUsed + ".");
         if (!finished) {
             farm.cancelQuietly(build.getName());
             throw new IllegalStateException("the log stream of " + build.getName() + " did not end in time; "
@@ -166,8 +295,9 @@ final class LogBench {
         diagnose(seen, latency, sampler, readSpan, receiveSpan);
 
         String conditions = String.format(Locale.ROOT,
-                "1 build, %s native, `RUN seq 1 %d` on busybox, no cache; 1 follower (platform, follow) from submit; "
-                        + "%,d lines; agent log-flush-interval 20 ms, batches pipelined%s", PLATFORM, lines, n,
+                "1 build, %s native, `RUN seq 1 %d` on busybox, no cache, after an unmeasured warm-up build of %,d lines; "
+                        + "1 follower (platform, follow) from submit; %,d lines; agent log-flush-interval 20 ms, batches pipelined%s",
+                PLATFORM, lines, warmupLines, n,
                 SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
         boolean complete = n == lines && seen.outOfOrder == 0;
         return List.of(
@@ -260,9 +390,10 @@ final class LogBench {
             try (Connection db = DriverManager.getConnection(farm.pgUrl, farm.pgUser, farm.pgPassword)) {
                 db.setAutoCommit(true);
                 db.setReadOnly(true);
+                // The platform build's line counter moves in the transaction that stores the lines; reading
+                // it costs the database little, unlike counting the stored lines, which would compete with the run.
                 try (PreparedStatement count = db.prepareStatement(
-                        "select coalesce(max(c.first_offset + cardinality(c.texts)), 0) from log_chunk c "
-                                + "join platform_build pb on pb.id = c.platform_build_id where pb.build_id = ? and pb.platform = ?")) {
+                        "select log_lines from platform_build where build_id = ? and platform = ?")) {
                     count.setObject(1, buildId);
                     count.setString(2, PLATFORM);
                     while (!stop) {
@@ -270,8 +401,7 @@ final class LogBench {
                         // after it would make lines look stored later than they were (even after the watcher had them).
                         long askedMicros = micros(Instant.now());
                         try (ResultSet rs = count.executeQuery()) {
-                            rs.next();
-                            long stored = rs.getLong(1);
+                            long stored = rs.next() ? rs.getLong(1) : 0;
                             synchronized (samples) {
                                 samples.add(new long[] {askedMicros, stored});
                             }

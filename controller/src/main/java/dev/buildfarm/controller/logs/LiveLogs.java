@@ -359,7 +359,7 @@ public class LiveLogs {
                     continue;
                 }
                 text = clean(line.getText());
-                size = text.getBytes(StandardCharsets.UTF_8).length + 1;
+                size = utf8Length(text) + 1;
                 marker = budget.bytes + size > maxBytesPerBuild;
                 if (marker) {
                     budget.truncated = true;
@@ -480,6 +480,27 @@ public class LiveLogs {
             end--;
         }
         return new String(bytes, 0, end, StandardCharsets.UTF_8) + " [line truncated]";
+    }
+
+    /** What {@code text.getBytes(UTF_8).length} answers, without making the bytes: this runs for every line. */
+    static int utf8Length(String text) {
+        int bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                bytes++; // an unpaired surrogate is encoded as '?'
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
     }
 
     private static Timestamp now() {

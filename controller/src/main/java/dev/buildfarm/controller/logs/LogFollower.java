@@ -33,6 +33,7 @@ public class LogFollower {
     private static final Logger LOG = Logger.getLogger(LogFollower.class);
     private static final int BATCH = 10_000;
     private static final long IDLE_WAIT_MILLIS = 1_000;
+    private static final long STATE_CHECK_MILLIS = 250;
     private static final long MAX_CHUNK_BYTES = 1024 * 1024;
 
     @Inject
@@ -92,14 +93,22 @@ public class LogFollower {
                         ServerCallStreamObserver<LogChunk> observer, Object ready) {
         Map<UUID, Long> next = new LinkedHashMap<>();
         selected.keySet().forEach(id -> next.put(id, offset));
+        long stateDue = System.nanoTime();
         try {
             while (!observer.isCancelled()) {
                 if (sendAvailable(selected, next, observer, ready)) {
                     continue;
                 }
                 long seen = signals.seen(buildId);
+                // A busy log catches up after every agent batch: the build's state (a database read) is
+                // looked at no more often than every STATE_CHECK_MILLIS meanwhile.
+                long untilDue = stateDue - System.nanoTime();
+                boolean checked = !follow || untilDue <= 0;
                 // Read the state before looking again: lines stored before it turned final are then all seen.
-                boolean finished = !follow || isFinal(buildId);
+                boolean finished = !follow || (checked && isFinal(buildId));
+                if (checked) {
+                    stateDue = System.nanoTime() + STATE_CHECK_MILLIS * 1_000_000;
+                }
                 if (sendAvailable(selected, next, observer, ready)) {
                     continue;
                 }
@@ -107,7 +116,7 @@ public class LogFollower {
                     observer.onCompleted();
                     return;
                 }
-                signals.await(buildId, seen, IDLE_WAIT_MILLIS);
+                signals.await(buildId, seen, checked ? IDLE_WAIT_MILLIS : Math.max(1, untilDue / 1_000_000));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

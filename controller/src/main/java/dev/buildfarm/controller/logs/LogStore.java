@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.Session;
+import org.postgresql.PGConnection;
 
 /**
  * Build output in PostgreSQL: rows (chunks) of consecutive lines as parallel arrays, keyed by their
@@ -73,26 +74,31 @@ public class LogStore {
             row.add(chunk);
         }
         Panache.getEntityManager().unwrap(Session.class).doWork(connection -> {
+            PGConnection pg = connection.unwrap(PGConnection.class);
             try (PreparedStatement insert = connection.prepareStatement(
                     "insert into log_chunk (platform_build_id, first_offset, attempt, stages, texts, read_micros) "
                             + "values (?, ?, ?, ?, ?, ?)")) {
                 for (List<Chunk> row : rows) {
-                    List<String> stages = new ArrayList<>();
-                    List<String> texts = new ArrayList<>();
-                    List<Long> readMicros = new ArrayList<>();
+                    int size = row.stream().mapToInt(c -> c.lines().size()).sum();
+                    String[] stages = new String[size];
+                    String[] texts = new String[size];
+                    long[] readMicros = new long[size];
+                    int i = 0;
                     for (Chunk chunk : row) {
                         for (BuildLogLine line : chunk.lines()) {
-                            stages.add(line.getStage());
-                            texts.add(line.getText());
-                            readMicros.add(Timestamps.toMicros(line.getTime()));
+                            stages[i] = line.getStage();
+                            texts[i] = line.getText();
+                            readMicros[i] = Timestamps.toMicros(line.getTime());
+                            i++;
                         }
                     }
                     insert.setObject(1, platformBuildId);
                     insert.setLong(2, row.get(0).firstOffset());
                     insert.setInt(3, row.get(0).attempt());
-                    insert.setArray(4, connection.createArrayOf("text", stages.toArray()));
-                    insert.setArray(5, connection.createArrayOf("text", texts.toArray()));
-                    insert.setArray(6, connection.createArrayOf("bigint", readMicros.toArray()));
+                    // String[] and long[] (not Object[]) go to the server in binary: no array literal to escape and parse.
+                    insert.setArray(4, pg.createArrayOf("text", stages));
+                    insert.setArray(5, pg.createArrayOf("text", texts));
+                    insert.setArray(6, pg.createArrayOf("bigint", readMicros));
                     insert.addBatch();
                 }
                 insert.executeBatch();
