@@ -188,7 +188,7 @@ final class JobConsumer implements Runnable {
         consumer.pause(consumer.assignment());
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
         JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
-                claim.getSecretBuildArgsMap());
+                claim.getSecretBuildArgsMap(), claim.hasRegistryAuth() ? Optional.of(claim.getRegistryAuth()) : Optional.empty());
         current = worker.submit(() -> runner.run(claimed, enginePlatform));
     }
 
