@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.buildfarm.api.v1.IndexChild;
 import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
+import dev.buildfarm.api.v1.RegistryAuth;
 import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.assembler.registry.DigestMismatchException;
@@ -63,8 +64,10 @@ public class IndexPublisher {
     }
 
     public PublishIndexResponse publish(PublishIndexRequest request) {
-        RegistryClient registry = registries.withLogins(logins.forPublication(
-                request.hasRegistryAuth() ? Optional.of(request.getRegistryAuth()) : Optional.empty()));
+        Optional<RegistryAuth> handed = request.hasRegistryAuth() ? Optional.of(request.getRegistryAuth()) : Optional.empty();
+        // With no login to offer, the shared client as it is (it goes anonymous).
+        RegistryClient registry = handed.isEmpty() && !logins.configured() ? registries
+                : registries.withLogins(logins.forPublication(handed));
         Repository repo = repository(request.getRepository());
         List<String> tags = tags(request.getTagsList());
         List<Child> children = children(request.getChildrenList());

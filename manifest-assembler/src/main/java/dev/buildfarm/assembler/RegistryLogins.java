@@ -27,6 +27,11 @@ public class RegistryLogins {
         return new RegistryLogins(Optional.empty());
     }
 
+    /** Whether a Docker config.json is configured. */
+    public boolean configured() {
+        return dockerConfig.isPresent();
+    }
+
     public Function<String, Optional<RegistryClient.Login>> forPublication(Optional<RegistryAuth> handed) {
         DockerConfig config = dockerConfig.map(DockerConfig::read).orElseGet(DockerConfig::empty);
         return host -> {
