@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real local stack, offline, on 127.0.0.1 only:
-#   Docker engine + QEMU binfmt, registry :5000, Kafka (KRaft) :9092, PostgreSQL :5432,
+#   Docker engine + QEMU binfmt, registry :5000, registry with htpasswd auth :5002 (user and password
+#   in $BUILDFARM_STACK_DIR/secrets/registry-5002.{user,password}), Kafka (KRaft) :9092, PostgreSQL :5432,
 #   git daemon :9418, and the multi-arch base image 127.0.0.1:5000/library/busybox:latest.
 # Usage: dev/stack.sh install|up|down|status     (data, pids and logs under $BUILDFARM_STACK_DIR)
 set -euo pipefail
@@ -88,7 +89,8 @@ stop_pid() {
 
 cmd_install() {
   # chromium + chromium-driver: the dashboard tests drive a real headless browser.
-  local want=(docker.io qemu-user-static docker-registry postgresql git jq curl ca-certificates chromium chromium-driver)
+  # apache2-utils: htpasswd, the bcrypt password file of the authenticated registry.
+  local want=(docker.io qemu-user-static docker-registry apache2-utils postgresql git jq curl ca-certificates chromium chromium-driver)
   command -v java >/dev/null || want+=(openjdk-17-jdk-headless)  # mvnw and Kafka need a JDK
   local missing=() p update='' have foreign
   # (No `cmd | grep -q` here: with pipefail, grep's early exit can SIGPIPE cmd and fail the test.)
@@ -158,6 +160,49 @@ EOF
   log "registry: starting"
   start_bg "$REGISTRY_DIR/registry.pid" "$LOGS/registry.log" docker-registry serve "$REGISTRY_DIR/config.yml"
   wait_for registry "$LOGS/registry.log" 30 "$BG_PID" registry_ok
+}
+
+# A second registry that wants a login (htpasswd, bcrypt): what registry credentials are tested against.
+AUTH_REGISTRY_PORT="${AUTH_REGISTRY_PORT:-5002}"
+AUTH_REGISTRY_DIR="$S/registry-auth"
+# Up means it answers /v2/ with 401 (a registry without auth would answer 200).
+auth_registry_ok() { [[ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$AUTH_REGISTRY_PORT/v2/" 2>/dev/null)" == 401 ]]; }
+
+up_auth_registry() {
+  local secrets="$S/secrets" htpasswd="$AUTH_REGISTRY_DIR/htpasswd"
+  local user_file="$S/secrets/registry-$AUTH_REGISTRY_PORT.user" password_file="$S/secrets/registry-$AUTH_REGISTRY_PORT.password"
+  mkdir -p "$secrets" "$AUTH_REGISTRY_DIR/data"; chmod 700 "$secrets"
+  if [[ ! -s "$user_file" || ! -s "$password_file" || ! -s "$htpasswd" ]]; then
+    log "registry :$AUTH_REGISTRY_PORT: new login in $secrets"
+    (umask 077
+     echo "buildfarm-registry" >"$user_file"
+     openssl rand -hex 24 >"$password_file"
+     # -i: the password from stdin, never on a command line.
+     htpasswd -B -i -c "$htpasswd" "$(cat "$user_file")" <"$password_file" 2>/dev/null)
+    # A running registry reads the file again on its own; a new one starts below.
+  fi
+  if auth_registry_ok; then log "registry :$AUTH_REGISTRY_PORT: already up"; return; fi
+  cat >"$AUTH_REGISTRY_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $AUTH_REGISTRY_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$AUTH_REGISTRY_PORT
+auth:
+  htpasswd:
+    realm: buildfarm
+    path: $htpasswd
+EOF
+  log "registry :$AUTH_REGISTRY_PORT (htpasswd): starting"
+  start_bg "$AUTH_REGISTRY_DIR/registry.pid" "$LOGS/registry-auth.log" docker-registry serve "$AUTH_REGISTRY_DIR/config.yml"
+  wait_for "registry :$AUTH_REGISTRY_PORT" "$LOGS/registry-auth.log" 30 "$BG_PID" auth_registry_ok
 }
 
 up_kafka() {
@@ -285,6 +330,7 @@ cmd_up() {
   up_docker
   up_qemu
   up_registry
+  up_auth_registry
   up_kafka
   up_postgres
   up_git
@@ -297,6 +343,7 @@ cmd_down() {
   stop_pid git "$S/git/daemon.pid" git-daemon
   stop_pid kafka "$S/kafka/kafka.pid" kafka.Kafka
   stop_pid registry "$S/registry/registry.pid" docker-registry
+  stop_pid "registry :$AUTH_REGISTRY_PORT" "$AUTH_REGISTRY_DIR/registry.pid" docker-registry
   if [[ -f "$S/postgres/data/postmaster.pid" ]]; then
     log "stopping postgres"
     as_pg "$PGBIN/pg_ctl" -D "$S/postgres/data" -m fast -w stop >/dev/null || true
@@ -316,6 +363,7 @@ cmd_status() {
   line docker "$(st docker_ok)" "unix://$DOCKER_SOCK" "$LOGS/dockerd.log"
   line qemu "$q" "binfmt qemu-aarch64 qemu-arm" "-"
   line registry "$(st registry_ok)" "http://$REGISTRY" "$LOGS/registry.log"
+  line registry "$(st auth_registry_ok)" "http://127.0.0.1:$AUTH_REGISTRY_PORT (htpasswd)" "$LOGS/registry-auth.log"
   line kafka "$(st kafka_ok)" "$KAFKA" "$LOGS/kafka.log"
   line postgres "$(st pg_ok)" "$PG_URL" "$LOGS/postgres.log"
   line git "$(st git_ok)" "$GIT_URL_BASE (dir $GIT_BASE)" "$LOGS/git-daemon.log"

@@ -127,6 +127,8 @@ spec:
             {{- if $creds }}
             - name: DOCKER_CONFIG
               value: /etc/buildfarm/docker
+            - name: BUILDFARM_REGISTRY_DOCKER_CONFIG
+              value: /etc/buildfarm/docker/config.json
             {{- end }}
             - name: BUILDFARM_LOG_JSON
               value: {{ $root.Values.logging.json | quote }}

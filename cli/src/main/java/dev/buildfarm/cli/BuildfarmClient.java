@@ -12,6 +12,7 @@ import dev.buildfarm.api.v1.ListBuildsResponse;
 import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
+import dev.buildfarm.api.v1.TenancyServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -87,6 +88,11 @@ final class BuildfarmClient implements AutoCloseable {
 
   BuildRuleServiceGrpc.BuildRuleServiceBlockingStub rules() {
     return rules.withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** On the rules stub's channel, which carries the token. */
+  TenancyServiceGrpc.TenancyServiceBlockingStub tenancy() {
+    return TenancyServiceGrpc.newBlockingStub(rules.getChannel()).withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
   }
 
   private BuildServiceGrpc.BuildServiceBlockingStub call() {

@@ -2,6 +2,7 @@ package dev.buildfarm.cli;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       BuildCommand.class, SubmitCommand.class, StatusCommand.class, LogsCommand.class,
       CancelCommand.class, ListCommand.class, AgentsCommand.class, RulesCommand.class,
-      ReposCommand.class, CompletionCommand.class
+      ReposCommand.class, RegistryCredentialsCommand.class, CompletionCommand.class
     },
     footer = {
       "",
@@ -40,6 +41,9 @@ import picocli.CommandLine.Spec;
       "  4  the controller is unreachable"
     })
 public final class Main implements Callable<Integer> {
+
+  /** Where NAME-only secret arguments and --password-env read from (tests give their own). */
+  Map<String, String> environment = System.getenv();
 
   // picocli already uses 0 (ok), 1 (uncaught exception) and 2 (usage error).
   static final int EXIT_BUILD_NOT_SUCCEEDED = 1;

@@ -29,9 +29,18 @@ final class Registry {
 
     /** GET a manifest by tag or digest; 404 gives null. */
     static Document manifest(String repositoryPath, String reference) throws Exception {
-        HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://" + Farm.REGISTRY + "/v2/" + repositoryPath + "/manifests/" + reference))
-                .header("Accept", ACCEPT).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return manifest(Farm.REGISTRY, repositoryPath, reference, null);
+    }
+
+    /** The same from another registry, with an Authorization header (null for none). */
+    static Document manifest(String registry, String repositoryPath, String reference, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("http://" + registry + "/v2/" + repositoryPath + "/manifests/" + reference))
+                .header("Accept", ACCEPT);
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        HttpResponse<byte[]> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() == 404) {
             return null;
         }

@@ -110,7 +110,7 @@ class ChartTemplateTest {
             assertThat(assembler.string("readinessProbe.httpGet.path")).isEqualTo("/q/health/ready");
             assertThat(assembler.string("livenessProbe.httpGet.path")).isEqualTo("/q/health/live");
             assertThat(assembler.env()).containsEntry("QUARKUS_HTTP_HOST", "0.0.0.0")
-                    .doesNotContainKeys("BUILDFARM_REGISTRY_INSECURE", "DOCKER_CONFIG");
+                    .doesNotContainKeys("BUILDFARM_REGISTRY_INSECURE", "DOCKER_CONFIG", "BUILDFARM_REGISTRY_DOCKER_CONFIG");
             assertThat(rendered.get("Service", PREFIX + "manifest-assembler").list("spec.ports"))
                     .singleElement().satisfies(p -> assertThat(p.at("port").value()).isEqualTo(8082));
         }
@@ -260,6 +260,7 @@ class ChartTemplateTest {
             assertThat(assembler.container("manifest-assembler").env())
                     .containsEntry("BUILDFARM_REGISTRY_INSECURE", "registry.internal:5000,10.0.0.5:5000")
                     .containsEntry("DOCKER_CONFIG", "/etc/buildfarm/docker")
+                    .containsEntry("BUILDFARM_REGISTRY_DOCKER_CONFIG", "/etc/buildfarm/docker/config.json")
                     .containsEntry("BUILDFARM_REGISTRY_MAX_ATTEMPTS", "7");
             assertThat(assembler.volumes().get("registry-credentials"))
                     .isEqualTo(Map.of("secret", Map.of("secretName", "push-credentials",
@@ -267,6 +268,7 @@ class ChartTemplateTest {
 
             Node agents = rendered.get("Deployment", RELEASE + "-farm-agent-linux-arm64");
             assertThat(agents.container("agent").env()).containsEntry("DOCKER_CONFIG", "/etc/buildfarm/docker")
+                    .containsEntry("BUILDFARM_REGISTRY_DOCKER_CONFIG", "/etc/buildfarm/docker/config.json")
                     .containsEntry("BUILDFARM_AGENT_PROBE_IMAGE", "registry.internal:5000/library/busybox:1.36")
                     .containsEntry("BUILDFARM_AGENT_HEARTBEAT_INTERVAL", "10s");
             assertThat(agents.container("docker").list("args")).extracting(Node::value).containsExactly(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.buildfarm.api.v1.IndexChild;
 import dev.buildfarm.api.v1.PublishIndexRequest;
 import dev.buildfarm.api.v1.PublishIndexResponse;
+import dev.buildfarm.api.v1.RegistryAuth;
 import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
 import dev.buildfarm.assembler.registry.DigestMismatchException;
@@ -15,6 +16,8 @@ import dev.buildfarm.assembler.registry.RegistryClient;
 import dev.buildfarm.assembler.registry.RegistryException;
 import dev.buildfarm.assembler.registry.Repository;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,13 +50,24 @@ public class IndexPublisher {
         }
     }
 
-    private final RegistryClient registry;
+    private final RegistryClient registries;
+    private final RegistryLogins logins;
 
-    public IndexPublisher(RegistryClient registry) {
-        this.registry = registry;
+    @Inject
+    public IndexPublisher(RegistryClient registries, RegistryLogins logins) {
+        this.registries = registries;
+        this.logins = logins;
+    }
+
+    public IndexPublisher(RegistryClient registries) {
+        this(registries, RegistryLogins.none());
     }
 
     public PublishIndexResponse publish(PublishIndexRequest request) {
+        Optional<RegistryAuth> handed = request.hasRegistryAuth() ? Optional.of(request.getRegistryAuth()) : Optional.empty();
+        // With no login to offer, the shared client as it is (it goes anonymous).
+        RegistryClient registry = handed.isEmpty() && !logins.configured() ? registries
+                : registries.withLogins(logins.forPublication(handed));
         Repository repo = repository(request.getRepository());
         List<String> tags = tags(request.getTagsList());
         List<Child> children = children(request.getChildrenList());
@@ -63,9 +77,9 @@ public class IndexPublisher {
         for (Child child : children) {
             try (LogContext context = LogContext.open().platform(child.platform().toString())) {
                 if (child.source() != null && !child.source().equals(repo)) {
-                    copyChild(child, repo);
+                    copyChild(registry, child, repo);
                 }
-                entries.add(verify(repo, child));
+                entries.add(verify(registry, repo, child));
             }
         }
         byte[] index = ImageIndex.serialise(entries, annotations);
@@ -97,7 +111,7 @@ public class IndexPublisher {
      * Copies a child image from where it was pushed into the target repository, by digest: its blobs
      * (mounted when the registry is the same), then the exact manifest bytes. No tag is written.
      */
-    private void copyChild(Child child, Repository target) {
+    private void copyChild(RegistryClient registry, Child child, Repository target) {
         RegistryClient.Manifest manifest;
         try {
             manifest = registry.getManifest(child.source(), child.digest(), CHILD_ACCEPT);
@@ -130,7 +144,7 @@ public class IndexPublisher {
     }
 
     /** The child's manifest must exist under its digest, be a single image, and its config match the platform. */
-    private ImageIndex.Entry verify(Repository repo, Child child) {
+    private ImageIndex.Entry verify(RegistryClient registry, Repository repo, Child child) {
         RegistryClient.Manifest manifest;
         try {
             manifest = registry.getManifest(repo, child.digest(), CHILD_ACCEPT);

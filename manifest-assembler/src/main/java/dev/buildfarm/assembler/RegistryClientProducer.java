@@ -13,4 +13,10 @@ public class RegistryClientProducer {
         return new RegistryClient(new RegistryClient.Settings(config.insecure(), config.maxAttempts(),
                 config.initialBackoff(), config.maxBackoff(), config.connectTimeout(), config.requestTimeout()));
     }
+
+    @Produces
+    @ApplicationScoped
+    RegistryLogins registryLogins(RegistryConfig config) {
+        return new RegistryLogins(config.dockerConfig());
+    }
 }

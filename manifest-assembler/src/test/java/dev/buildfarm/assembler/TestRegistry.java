@@ -42,10 +42,15 @@ final class TestRegistry {
 
     /** Pushes a one-layer image whose config says os/architecture/variant; returns its manifest digest. */
     static String pushImage(Repository repo, String architecture, String variant, String manifestMediaType) {
+        return pushImage(CLIENT, repo, architecture, variant, manifestMediaType);
+    }
+
+    /** The same with another client (e.g. one that logs in to an authenticated registry). */
+    static String pushImage(RegistryClient client, Repository repo, String architecture, String variant, String manifestMediaType) {
         try {
             byte[] layer = new byte[64];
             RANDOM.nextBytes(layer);
-            String layerDigest = CLIENT.uploadBlob(repo, layer);
+            String layerDigest = client.uploadBlob(repo, layer);
             boolean docker = MediaTypes.DOCKER_MANIFEST.equals(manifestMediaType);
 
             Map<String, Object> config = new LinkedHashMap<>();
@@ -56,7 +61,7 @@ final class TestRegistry {
             }
             config.put("rootfs", Map.of("type", "layers", "diff_ids", List.of(layerDigest)));
             byte[] configBytes = JSON.writeValueAsBytes(config);
-            String configDigest = CLIENT.uploadBlob(repo, configBytes);
+            String configDigest = client.uploadBlob(repo, configBytes);
 
             Map<String, Object> manifest = new LinkedHashMap<>();
             manifest.put("schemaVersion", 2);
@@ -67,7 +72,7 @@ final class TestRegistry {
                     "digest", layerDigest, "size", layer.length)));
             byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
             String digest = Digests.sha256(manifestBytes);
-            return CLIENT.putManifest(repo, digest, manifestMediaType, manifestBytes);
+            return client.putManifest(repo, digest, manifestMediaType, manifestBytes);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

@@ -16,6 +16,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -24,8 +25,14 @@ import java.util.function.Consumer;
 @ApplicationScoped
 public class ImageBuilder {
 
+    /** {@code pushLogin}: what the push authenticates with; empty for an anonymous push. */
     public record Request(Path context, Path dockerfile, Platform platform, Map<String, String> buildArgs,
-                          boolean noCache, String repository, String pushTag) {
+                          boolean noCache, String repository, String pushTag, Optional<RegistryLogins.Login> pushLogin) {
+
+        public Request(Path context, Path dockerfile, Platform platform, Map<String, String> buildArgs,
+                       boolean noCache, String repository, String pushTag) {
+            this(context, dockerfile, platform, buildArgs, noCache, repository, pushTag, Optional.empty());
+        }
     }
 
     /** Lets another thread stop a running build: closing the stream makes the engine cancel it. */
@@ -137,7 +144,9 @@ public class ImageBuilder {
             }
         };
         try {
-            cancellation.track(docker.pushImageCmd(request.repository()).withTag(request.pushTag()).exec(callback));
+            var cmd = docker.pushImageCmd(request.repository()).withTag(request.pushTag());
+            request.pushLogin().ifPresent(login -> cmd.withAuthConfig(login.authConfig()));
+            cancellation.track(cmd.exec(callback));
             if (!callback.awaitCompletion(30, TimeUnit.MINUTES)) {
                 throw new BuildFailure("push of " + reference + " timed out");
             }
@@ -150,11 +159,26 @@ public class ImageBuilder {
         if (cancellation.cancelled()) {
             throw new BuildFailure("cancelled");
         }
+        if (error.get() != null && isAuthenticationError(error.get())) {
+            String registry = RegistryLogins.registryOf(request.repository());
+            throw new BuildFailure("registry " + registry + " refused the push of " + reference + " for want of authentication ("
+                    + error.get() + "): " + request.pushLogin()
+                            .map(l -> "the login of user '" + l.username() + "' from " + l.source() + " was refused")
+                            .orElse("the build's namespace has no registry credential for " + registry
+                                    + " and the agent's Docker config has no login for it"));
+        }
         if (error.get() != null || digest.get() == null) {
             throw new BuildFailure("push of " + reference + " failed: " + (error.get() != null ? error.get() : "no digest reported"));
         }
         log.accept("pushed " + request.repository() + "@" + digest.get() + " (" + request.platform() + ")");
         return digest.get();
+    }
+
+    /** The engine's words for a registry that wants (other) credentials. */
+    static boolean isAuthenticationError(String error) {
+        String e = error.toLowerCase(java.util.Locale.ROOT);
+        return e.contains("unauthorized") || e.contains("authentication required") || e.contains("no basic auth credentials")
+                || e.contains("denied");
     }
 
     private void untag(String reference) {

@@ -8,6 +8,7 @@ import dev.buildfarm.common.Platform;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +31,11 @@ public class ImagePuller {
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     public PulledImage pull(String reference, Platform platform) throws InterruptedException {
+        return pull(reference, platform, Optional.empty());
+    }
+
+    /** With a login for the reference's registry, when it has one. */
+    public PulledImage pull(String reference, Platform platform, Optional<RegistryLogins.Login> login) throws InterruptedException {
         ImageReference ref = ImageReference.parse(reference);
         synchronized (locks.computeIfAbsent(ref.toString(), k -> new Object())) {
             PullImageResultCallback callback = new PullImageResultCallback() {
@@ -42,7 +48,9 @@ public class ImagePuller {
                     super.onNext(item);
                 }
             };
-            docker.pullImageCmd(ref.repository())
+            var cmd = docker.pullImageCmd(ref.repository());
+            login.ifPresent(l -> cmd.withAuthConfig(l.authConfig()));
+            cmd
                     .withTag(ref.tagOrDigest())
                     .withPlatform(platform.toString())
                     .exec(callback)

@@ -31,6 +31,9 @@ public class PlatformProbe {
     @Inject
     ImagePuller puller;
 
+    @Inject
+    RegistryLogins logins;
+
     public Platform enginePlatform() {
         String arch = docker.infoCmd().exec().getArchitecture();
         return Platform.fromMachine(arch).orElseThrow(() -> new IllegalStateException("unknown engine architecture " + arch));
@@ -61,7 +64,9 @@ public class PlatformProbe {
     private Optional<String> runUname(Platform platform, String probeImage) throws InterruptedException {
         String containerId = null;
         try {
-            String image = puller.pull(probeImage, platform).id();
+            // The probe image may sit in a registry that wants the operator's login.
+            String image = puller.pull(probeImage, platform,
+                    logins.forRegistry(RegistryLogins.registryOf(probeImage), java.util.Optional.empty())).id();
             containerId = docker.createContainerCmd(image)
                     .withPlatform(platform.toString())
                     .withCmd("uname", "-m")

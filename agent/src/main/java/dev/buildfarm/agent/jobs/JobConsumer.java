@@ -196,7 +196,7 @@ final class JobConsumer implements Runnable {
                 claim.getAttempt(), emulated ? " (emulated)" : "");
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
         JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
-                claim.getSecretBuildArgsMap());
+                claim.getSecretBuildArgsMap(), claim.hasRegistryAuth() ? Optional.of(claim.getRegistryAuth()) : Optional.empty());
         builds.add(worker.submit(() -> runner.run(claimed, enginePlatform)));
         if (busy()) {
             consumer.pause(consumer.assignment());

@@ -4,6 +4,7 @@ import dev.buildfarm.agent.AgentSettings;
 import dev.buildfarm.agent.docker.BaseImagePinning;
 import dev.buildfarm.agent.docker.ImageBuilder;
 import dev.buildfarm.agent.docker.ImagePuller;
+import dev.buildfarm.agent.docker.RegistryLogins;
 import dev.buildfarm.agent.source.ContextExtraction;
 import dev.buildfarm.agent.source.GitCheckout;
 import dev.buildfarm.api.v1.ContextChunk;
@@ -15,6 +16,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.HeartbeatRequest;
 import dev.buildfarm.api.v1.PlatformJob;
+import dev.buildfarm.api.v1.RegistryAuth;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
 import dev.buildfarm.common.Platform;
@@ -31,7 +33,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Enumeration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -68,6 +72,9 @@ public class JobRunner {
     ImageBuilder builder;
 
     @Inject
+    RegistryLogins logins;
+
+    @Inject
     ControllerSession session;
 
     // Heartbeats get a thread of their own, so a long log flush never delays them past the lease.
@@ -84,10 +91,15 @@ public class JobRunner {
 
     /**
      * A job this agent holds: the attempt its claim granted, the agent's name, and the source
-     * credentials and secret build argument values the claim brought.
+     * credentials, secret build argument values and registry credential the claim brought.
      */
     public record Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials,
-                          Map<String, String> secretBuildArgs) {
+                          Map<String, String> secretBuildArgs, Optional<RegistryAuth> registryAuth) {
+
+        public Claimed(PlatformJob job, int attempt, String agent, Optional<SourceCredentials> credentials,
+                       Map<String, String> secretBuildArgs) {
+            this(job, attempt, agent, credentials, secretBuildArgs, Optional.empty());
+        }
 
         /** What every log record of this job carries: build, platform, attempt, agent. */
         public LogContext logContext() {
@@ -99,7 +111,8 @@ public class JobRunner {
         public String toString() {
             return "job " + job.getJobId() + " of " + job.getBuildName() + " (" + job.getPlatform() + "), attempt " + attempt
                     + (credentials.isPresent() ? ", with source credentials" : "")
-                    + (secretBuildArgs.isEmpty() ? "" : ", with secret build arguments " + secretBuildArgs.keySet());
+                    + (secretBuildArgs.isEmpty() ? "" : ", with secret build arguments " + secretBuildArgs.keySet())
+                    + registryAuth.map(a -> ", with a credential for " + a.getRegistry()).orElse("");
         }
     }
 
@@ -114,7 +127,10 @@ public class JobRunner {
         int attempt = claimed.attempt();
         Platform platform = Platform.parse(job.getPlatform());
         ImageBuilder.Cancellation cancellation = new ImageBuilder.Cancellation();
-        SecretRedactor redactor = SecretRedactor.of(claimed.secretBuildArgs().values());
+        // The registry password is masked like a secret value, whatever would echo it.
+        List<String> secrets = new ArrayList<>(claimed.secretBuildArgs().values());
+        claimed.registryAuth().ifPresent(a -> secrets.add(a.getPassword()));
+        SecretRedactor redactor = SecretRedactor.of(secrets);
         LogShipper log = new LogShipper(AgentServiceGrpc.newStub(controllerChannel), job.getJobId(), attempt, cancellation::cancel,
                 settings.logWindow().asLongValue(), redactor);
         long flushMillis = settings.logFlushInterval().toMillis();
@@ -134,8 +150,7 @@ public class JobRunner {
         Pushed pushed = null;
         String failure = null;
         try {
-            pushed = build(job, attempt, platform, enginePlatform, claimed.credentials(), claimed.secretBuildArgs(),
-                    workspace, log, cancellation);
+            pushed = build(job, attempt, platform, enginePlatform, claimed, workspace, log, cancellation);
         } catch (ImageBuilder.BuildFailure e) {
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -164,10 +179,11 @@ public class JobRunner {
         }
     }
 
-    private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform,
-                         Optional<SourceCredentials> credentials, Map<String, String> secretArgs, Path workspace, LogShipper log,
-                         ImageBuilder.Cancellation cancellation) throws Exception {
+    private Pushed build(PlatformJob job, int attempt, Platform platform, Platform enginePlatform, Claimed claimed,
+                         Path workspace, LogShipper log, ImageBuilder.Cancellation cancellation) throws Exception {
         BuildSpec spec = job.getSpec();
+        Optional<SourceCredentials> credentials = claimed.credentials();
+        Map<String, String> secretArgs = claimed.secretBuildArgs();
         log.stage("checkout");
         String source;
         if (spec.getContextDigest().isEmpty()) {
@@ -192,14 +208,16 @@ public class JobRunner {
         log.stage("pull");
         BaseImagePinning.Result pinned = BaseImagePinning.pin(
                 Files.readString(dockerfile, StandardCharsets.UTF_8), args, platform,
-                (reference, p) -> puller.pull(reference, p).id());
+                (reference, p) -> puller.pull(reference, p,
+                        logins.forRegistry(RegistryLogins.registryOf(reference), claimed.registryAuth())).id());
         pinned.pins().forEach(pin -> log.line("base " + pin.reference() + " for " + pin.platform() + " is " + pin.imageId()));
         // The checkout is private to this attempt, so the pinned Dockerfile replaces the original in place.
         Files.writeString(dockerfile, pinned.dockerfile(), StandardCharsets.UTF_8);
         String staging = stagingRepository(spec.getRepository(), settings.stagingNamespace());
+        Optional<RegistryLogins.Login> pushLogin = logins.forRegistry(RegistryLogins.registryOf(staging), claimed.registryAuth());
         log.stage("build");
         String digest = builder.buildAndPush(new ImageBuilder.Request(context, dockerfile, platform, args, spec.getNoCache(),
-                staging, job.getJobId() + "-" + platform.slug()), log::line, () -> log.stage("push"), cancellation);
+                staging, job.getJobId() + "-" + platform.slug(), pushLogin), log::line, () -> log.stage("push"), cancellation);
         return new Pushed(staging, digest);
     }
 

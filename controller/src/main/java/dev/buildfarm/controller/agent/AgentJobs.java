@@ -2,6 +2,7 @@ package dev.buildfarm.controller.agent;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.LogLine;
+import dev.buildfarm.api.v1.RegistryAuth;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
 import dev.buildfarm.controller.admission.Admission;
@@ -12,6 +13,7 @@ import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.build.PlatformBuildEntity;
 import dev.buildfarm.controller.build.SecretBuildArgs;
+import dev.buildfarm.controller.tenancy.RegistryCredentials;
 import dev.buildfarm.controller.events.BuildEvents;
 import dev.buildfarm.controller.logs.LiveLogs;
 import dev.buildfarm.controller.metrics.FarmMetrics;
@@ -45,13 +47,14 @@ public class AgentJobs {
     /**
      * A claim's answer: {@code retryAfter} is non-zero when the job may become this agent's later;
      * credentials come only with a granted claim whose source has them, and so do the values of the
-     * build's secret build arguments.
+     * build's secret build arguments and its namespace's credential for the target registry.
      */
     public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter,
-                        Optional<SourceCredentials> credentials, Map<String, String> secretBuildArgs) {
+                        Optional<SourceCredentials> credentials, Map<String, String> secretBuildArgs,
+                        Optional<RegistryAuth> registryAuth) {
 
         static Claim refused(int attempt, String reason) {
-            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty(), Map.of());
+            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty(), Map.of(), Optional.empty());
         }
 
         /** Without the credentials and secret values, which a record's own toString would print. */
@@ -96,6 +99,9 @@ public class AgentJobs {
     @Inject
     SecretBuildArgs secrets;
 
+    @Inject
+    RegistryCredentials registryCredentials;
+
     @ConfigProperty(name = "buildfarm.lease-timeout")
     Duration leaseTimeout;
 
@@ -136,7 +142,8 @@ public class AgentJobs {
         }
         return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO,
                 rules.credentialsForBuild(pb.build.triggerRule, spec.getSource().getUrl()),
-                secrets.open(pb.build.sealedSecrets));
+                secrets.open(pb.build.sealedSecrets),
+                registryCredentials.forRepository(pb.build.namespace, spec.getRepository()));
     }
 
     /**
@@ -161,7 +168,7 @@ public class AgentJobs {
         }
         Duration left = nativeWait.minus(waited);
         return new Claim(false, pb.attempt, "waiting up to " + nativeWait.toSeconds() + " s for a native agent",
-                Duration.ZERO, left, Optional.empty(), Map.of());
+                Duration.ZERO, left, Optional.empty(), Map.of(), Optional.empty());
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */

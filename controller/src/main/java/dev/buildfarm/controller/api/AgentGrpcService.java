@@ -96,6 +96,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                     .setRetryAfter(Durations.fromMillis(claim.retryAfter().toMillis()));
             claim.credentials().ifPresent(response::setSourceCredentials);
             response.putAllSecretBuildArgs(claim.secretBuildArgs());
+            claim.registryAuth().ifPresent(response::setRegistryAuth);
             return response.build();
         });
     }

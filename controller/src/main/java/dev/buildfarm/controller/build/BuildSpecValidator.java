@@ -257,10 +257,17 @@ public final class BuildSpecValidator {
         if (repository.length() > 255 || slash <= 0) {
             return false;
         }
-        if (!REGISTRY_HOST.matcher(repository.substring(0, slash)).matches()) {
-            return false;
-        }
-        for (String component : repository.substring(slash + 1).split("/", -1)) {
+        return isValidRegistryHost(repository.substring(0, slash)) && isValidPath(repository.substring(slash + 1));
+    }
+
+    /** host[:port] as the OCI distribution grammar has it. */
+    public static boolean isValidRegistryHost(String host) {
+        return REGISTRY_HOST.matcher(host).matches();
+    }
+
+    /** One or more repository path components separated by '/'. */
+    public static boolean isValidPath(String path) {
+        for (String component : path.split("/", -1)) {
             if (!PATH_COMPONENT.matcher(component).matches()) {
                 return false;
             }

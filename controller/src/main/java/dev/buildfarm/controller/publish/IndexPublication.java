@@ -10,6 +10,7 @@ import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildMapper;
 import dev.buildfarm.controller.build.BuildState;
 import dev.buildfarm.controller.events.BuildEvents;
+import dev.buildfarm.controller.tenancy.RegistryCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -48,6 +49,9 @@ public class IndexPublication {
 
     @Inject
     BuildEvents events;
+
+    @Inject
+    RegistryCredentials registryCredentials;
 
     private final Set<UUID> inFlight = ConcurrentHashMap.newKeySet();
     private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
@@ -98,6 +102,8 @@ public class IndexPublication {
                 // publish_partial: the index says which platforms it lacks.
                 out.putAnnotations(MISSING_PLATFORMS, build.missingPlatforms);
             }
+            // Only in this request, to the assembler; never logged.
+            registryCredentials.forRepository(build.namespace, spec.getRepository()).ifPresent(out::setRegistryAuth);
             build.platformBuilds.stream().filter(pb -> pb.state == BuildState.SUCCEEDED).forEach(pb -> out.addChildren(
                     IndexChild.newBuilder()
                             .setPlatform(pb.platform)

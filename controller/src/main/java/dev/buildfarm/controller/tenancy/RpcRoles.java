@@ -38,7 +38,10 @@ final class RpcRoles {
             Map.entry("buildfarm.v1.TenancyService/ListNamespaces", Role.VIEWER),
             Map.entry("buildfarm.v1.TenancyService/CreateToken", Role.ADMIN),
             Map.entry("buildfarm.v1.TenancyService/ListTokens", Role.ADMIN),
-            Map.entry("buildfarm.v1.TenancyService/RevokeToken", Role.ADMIN));
+            Map.entry("buildfarm.v1.TenancyService/RevokeToken", Role.ADMIN),
+            Map.entry("buildfarm.v1.TenancyService/SetRegistryCredential", Role.ADMIN),
+            Map.entry("buildfarm.v1.TenancyService/ListRegistryCredentials", Role.ADMIN),
+            Map.entry("buildfarm.v1.TenancyService/DeleteRegistryCredential", Role.ADMIN));
 
     private RpcRoles() {
     }

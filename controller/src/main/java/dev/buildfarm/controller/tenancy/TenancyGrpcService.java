@@ -8,7 +8,12 @@ import dev.buildfarm.api.v1.ListNamespacesResponse;
 import dev.buildfarm.api.v1.ListTokensRequest;
 import dev.buildfarm.api.v1.ListTokensResponse;
 import dev.buildfarm.api.v1.Namespace;
+import dev.buildfarm.api.v1.DeleteRegistryCredentialRequest;
+import dev.buildfarm.api.v1.ListRegistryCredentialsRequest;
+import dev.buildfarm.api.v1.ListRegistryCredentialsResponse;
+import dev.buildfarm.api.v1.RegistryCredential;
 import dev.buildfarm.api.v1.RevokeTokenRequest;
+import dev.buildfarm.api.v1.SetRegistryCredentialRequest;
 import dev.buildfarm.api.v1.TenancyServiceGrpc;
 import dev.buildfarm.api.v1.Token;
 import dev.buildfarm.controller.api.Rpc;
@@ -17,13 +22,16 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
-/** Namespaces and API tokens. */
+/** Namespaces, API tokens and registry credentials. */
 @GrpcService
 @Blocking
 public class TenancyGrpcService extends TenancyServiceGrpc.TenancyServiceImplBase {
 
     @Inject
     TenancyStore store;
+
+    @Inject
+    RegistryCredentials registryCredentials;
 
     @Override
     public void createNamespace(CreateNamespaceRequest request, StreamObserver<Namespace> observer) {
@@ -50,5 +58,22 @@ public class TenancyGrpcService extends TenancyServiceGrpc.TenancyServiceImplBas
     @Override
     public void revokeToken(RevokeTokenRequest request, StreamObserver<Token> observer) {
         Rpc.unary(observer, () -> store.revokeToken(Caller.current(), request.getName()));
+    }
+
+    @Override
+    public void setRegistryCredential(SetRegistryCredentialRequest request, StreamObserver<RegistryCredential> observer) {
+        Rpc.unary(observer, () -> registryCredentials.set(Caller.current(), request.getNamespace(), request.getCredential()));
+    }
+
+    @Override
+    public void listRegistryCredentials(ListRegistryCredentialsRequest request,
+                                        StreamObserver<ListRegistryCredentialsResponse> observer) {
+        Rpc.unary(observer, () -> ListRegistryCredentialsResponse.newBuilder()
+                .addAllCredentials(registryCredentials.list(Caller.current(), request.getNamespace())).build());
+    }
+
+    @Override
+    public void deleteRegistryCredential(DeleteRegistryCredentialRequest request, StreamObserver<RegistryCredential> observer) {
+        Rpc.unary(observer, () -> registryCredentials.delete(Caller.current(), request.getName()));
     }
 }

@@ -39,6 +39,10 @@ import dev.buildfarm.api.v1.ReportAgentRequest;
 import dev.buildfarm.api.v1.Repository;
 import dev.buildfarm.api.v1.RetryBuildRequest;
 import dev.buildfarm.api.v1.RevokeTokenRequest;
+import dev.buildfarm.api.v1.DeleteRegistryCredentialRequest;
+import dev.buildfarm.api.v1.ListRegistryCredentialsRequest;
+import dev.buildfarm.api.v1.RegistryCredential;
+import dev.buildfarm.api.v1.SetRegistryCredentialRequest;
 import dev.buildfarm.api.v1.RunBuildRuleRequest;
 import dev.buildfarm.api.v1.SourceBinding;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
@@ -122,6 +126,7 @@ class AuthTest {
     private String contextDigest;
     private String repositoryA;
     private String ruleA;
+    private String credentialA;
 
     @Inject
     DataSource db;
@@ -151,6 +156,8 @@ class AuthTest {
         repositoryA = rules.createRepository(createRepository(nsA, "repo-" + suffix)).getName();
         ruleA = rules.createBuildRule(CreateBuildRuleRequest.newBuilder().setParent(repositoryA).setRuleId("main")
                 .setRule(rule()).build()).getName();
+        credentialA = with(TenancyServiceGrpc.newBlockingStub(channel), tokensA.get(Token.Role.ADMIN))
+                .setRegistryCredential(registryCredential(nsA)).getName();
     }
 
     @AfterAll
@@ -374,6 +381,11 @@ class AuthTest {
         calls.put("TenancyService/ListTokens", c -> c.tenancy().listTokens(ListTokensRequest.newBuilder().setNamespace(nsA).build()));
         calls.put("TenancyService/RevokeToken", c -> c.tenancy().revokeToken(RevokeTokenRequest.newBuilder()
                 .setName(nameOf(tokensA.get(Token.Role.VIEWER))).build()));
+        calls.put("TenancyService/SetRegistryCredential", c -> c.tenancy().setRegistryCredential(registryCredential(nsA)));
+        calls.put("TenancyService/ListRegistryCredentials", c -> c.tenancy().listRegistryCredentials(
+                ListRegistryCredentialsRequest.newBuilder().setNamespace(nsA).build()));
+        calls.put("TenancyService/DeleteRegistryCredential", c -> c.tenancy().deleteRegistryCredential(
+                DeleteRegistryCredentialRequest.newBuilder().setName(credentialA).build()));
         String job = UUID.randomUUID().toString();
         calls.put("AgentService/ClaimJob", c -> c.agents().claimJob(ClaimJobRequest.newBuilder().setJobId(job).setAgent("a").build()));
         calls.put("AgentService/Heartbeat", c -> c.agents().heartbeat(HeartbeatRequest.newBuilder().setJobId(job).setAttempt(1).build()));
@@ -395,6 +407,11 @@ class AuthTest {
         return CreateRepositoryRequest.newBuilder().setRepositoryId(id).setRepository(Repository.newBuilder()
                 .setImage("127.0.0.1:5000/" + namespace + "/app")
                 .setSource(SourceBinding.newBuilder().setUrl("https://git.example.invalid/app.git"))).build();
+    }
+
+    private static SetRegistryCredentialRequest registryCredential(String namespace) {
+        return SetRegistryCredentialRequest.newBuilder().setNamespace(namespace).setCredential(RegistryCredential.newBuilder()
+                .setRegistry("registry.example.com").setUsername("robot").setPassword("auth-test-password")).build();
     }
 
     private static BuildRule rule() {

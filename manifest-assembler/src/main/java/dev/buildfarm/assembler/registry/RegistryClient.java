@@ -10,16 +10,27 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
  * A small client of the OCI distribution API: just the calls the assembler (and its tests) make.
  * Every read is verified against its digest; connection errors, 5xx and 429 are retried with
  * exponential backoff (honouring Retry-After) a bounded number of times, then reported as
- * {@link RegistryUnavailableException}. No authentication: the farm's registry is trusted by network.
+ * {@link RegistryUnavailableException}. Authenticates when a registry asks (401 with WWW-Authenticate):
+ * Basic with the login {@link #withLogins} gives for its host, or the Bearer token flow (the token
+ * fetched from the challenge's realm for its service and scope, with that login or anonymously).
  */
 public class RegistryClient {
     private static final Logger LOG = Logger.getLogger(RegistryClient.class);
@@ -37,18 +48,45 @@ public class RegistryClient {
     public record Manifest(String digest, String mediaType, byte[] bytes) {
     }
 
+    /** A username and password for one registry. */
+    public record Login(String username, String password) {
+        /** Without the password. */
+        @Override
+        public String toString() {
+            return "Login[" + username + "]";
+        }
+    }
+
+    private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
+
     private final Settings settings;
     private final HttpClient http;
+    private final Function<String, Optional<Login>> logins;
+    /** host → the Authorization header that worked last (Basic, or a Bearer token), sent up front. */
+    private final Map<String, String> authorization = new ConcurrentHashMap<>();
 
     public RegistryClient(Settings settings) {
-        this.settings = settings;
-        this.http = HttpClient.newBuilder()
+        this(settings, HttpClient.newBuilder()
                 // HTTP/1.1: plain-HTTP registries would otherwise be sent h2c upgrade attempts.
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
                 // Blob GETs may redirect to backing storage.
                 .followRedirects(HttpClient.Redirect.NORMAL)
-                .build();
+                .build(), host -> Optional.empty());
+    }
+
+    private RegistryClient(Settings settings, HttpClient http, Function<String, Optional<Login>> logins) {
+        this.settings = settings;
+        this.http = http;
+        this.logins = logins;
+    }
+
+    /**
+     * A client that answers registries' challenges with {@code logins} (host[:port] → login); it
+     * shares this one's connections and keeps its own tokens (use one per publication).
+     */
+    public RegistryClient withLogins(Function<String, Optional<Login>> logins) {
+        return new RegistryClient(settings, http, logins);
     }
 
     /**
@@ -176,8 +214,95 @@ public class RegistryClient {
                 .timeout(settings.requestTimeout());
     }
 
-    /** Send with bounded retries on connection errors, 5xx and 429. Other answers are returned as they are. */
+    /**
+     * Send, authenticating when the registry asks: with the header that worked last for its host,
+     * and on a 401 once more after answering the challenge. A 401 that remains is an error that says
+     * whether a login was tried (never the password).
+     */
     HttpResponse<byte[]> send(HttpRequest request, String what) {
+        String host = request.uri().getAuthority();
+        String remembered = authorization.get(host);
+        HttpResponse<byte[]> response = sendWithRetries(remembered == null ? request : authorized(request, remembered), what);
+        if (response.statusCode() != 401) {
+            return response;
+        }
+        Optional<Login> login = logins.apply(host);
+        Optional<String> header = answer(response, host, login, what);
+        if (header.isPresent()) {
+            authorization.put(host, header.get());
+            response = sendWithRetries(authorized(request, header.get()), what);
+        }
+        if (response.statusCode() == 401) {
+            throw new RegistryException(401, what + ": registry " + host + " refused "
+                    + login.map(l -> "the login of user '" + l.username() + "'")
+                            .orElse("anonymous access: there is no credential for it (a registry credential of the build's "
+                                    + "namespace, or a login in the assembler's Docker config)")
+                    + ": " + errorText(response.body()));
+        }
+        return response;
+    }
+
+    private static HttpRequest authorized(HttpRequest request, String header) {
+        return HttpRequest.newBuilder(request, (name, value) -> !name.equalsIgnoreCase("Authorization"))
+                .header("Authorization", header).build();
+    }
+
+    /** The Authorization header that answers a 401's challenge, if there is one to give. */
+    private Optional<String> answer(HttpResponse<byte[]> challenged, String host, Optional<Login> login, String what) {
+        String challenge = challenged.headers().firstValue("WWW-Authenticate").orElse("").strip();
+        String scheme = challenge.contains(" ") ? challenge.substring(0, challenge.indexOf(' ')) : challenge;
+        if (scheme.equalsIgnoreCase("Basic")) {
+            return login.map(RegistryClient::basic);
+        }
+        if (!scheme.equalsIgnoreCase("Bearer")) {
+            return Optional.empty();
+        }
+        Map<String, String> params = new HashMap<>();
+        Matcher m = CHALLENGE_PARAM.matcher(challenge);
+        while (m.find()) {
+            params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
+        }
+        String realm = params.get("realm");
+        if (realm == null || realm.isEmpty()) {
+            throw new RegistryException(401, what + ": registry " + host + " asks for a Bearer token without naming its realm");
+        }
+        StringBuilder query = new StringBuilder();
+        if (params.containsKey("service")) {
+            query.append("service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
+        }
+        for (String scope : params.getOrDefault("scope", "").split(" ")) {
+            if (!scope.isEmpty()) {
+                query.append(query.isEmpty() ? "" : "&").append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+            }
+        }
+        URI tokenUri = URI.create(realm + (query.isEmpty() ? "" : (realm.contains("?") ? "&" : "?") + query));
+        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(tokenUri).timeout(settings.requestTimeout()).GET();
+        login.ifPresent(l -> tokenRequest.header("Authorization", basic(l)));
+        String tokenWhat = what + ": token from " + tokenUri.getAuthority() + tokenUri.getPath();
+        HttpResponse<byte[]> tokenResponse = sendWithRetries(tokenRequest.build(), tokenWhat);
+        if (tokenResponse.statusCode() != 200) {
+            throw new RegistryException(tokenResponse.statusCode(), tokenWhat + ": the token service answered "
+                    + tokenResponse.statusCode() + login.map(l -> " to the login of user '" + l.username() + "'").orElse(" to an anonymous request")
+                    + ": " + errorText(tokenResponse.body()));
+        }
+        try {
+            JsonNode body = JSON.readTree(tokenResponse.body());
+            String token = body.path("token").asText(body.path("access_token").asText(""));
+            if (token.isEmpty()) {
+                throw new RegistryException(0, tokenWhat + ": the answer holds no token");
+            }
+            return Optional.of("Bearer " + token);
+        } catch (IOException e) {
+            throw new RegistryException(0, tokenWhat + ": the answer is not JSON");
+        }
+    }
+
+    private static String basic(Login login) {
+        return "Basic " + Base64.getEncoder().encodeToString((login.username() + ":" + login.password()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Send with bounded retries on connection errors, 5xx and 429. Other answers are returned as they are. */
+    private HttpResponse<byte[]> sendWithRetries(HttpRequest request, String what) {
         for (int attempt = 1;; attempt++) {
             Duration wait;
             try {

@@ -100,4 +100,83 @@ class RegistryClientTest {
                 .hasMessageContaining("MANIFEST_UNKNOWN: manifest unknown");
         assertThat(calls).hasValue(1);
     }
+
+    /** A registry behind a token service: the manifest answers only to a Bearer token the realm gave for the login. */
+    private void serveBehindTokenService(List<String> tokenQueries) {
+        String realm = "http://127.0.0.1:" + server.getAddress().getPort() + "/token";
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8));
+        server.createContext("/token", exchange -> {
+            tokenQueries.add(exchange.getRequestURI().getRawQuery());
+            boolean loggedIn = basic.equals(exchange.getRequestHeaders().getFirst("Authorization"));
+            byte[] body = (loggedIn ? "{\"token\":\"tok-1\"}" : "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad login\"}]}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(loggedIn ? 200 : 401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.createContext("/v2/demo/hello/manifests/", exchange -> {
+            calls.incrementAndGet();
+            if (!"Bearer tok-1".equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                exchange.getResponseHeaders().add("WWW-Authenticate",
+                        "Bearer realm=\"" + realm + "\",service=\"test-registry\",scope=\"repository:demo/hello:pull\"");
+                exchange.sendResponseHeaders(401, -1);
+            } else {
+                exchange.getResponseHeaders().add("Content-Type", MediaTypes.OCI_MANIFEST);
+                exchange.sendResponseHeaders(200, MANIFEST.length);
+                exchange.getResponseBody().write(MANIFEST);
+            }
+            exchange.close();
+        });
+    }
+
+    @Test
+    void answersABearerChallengeWithATokenFetchedWithTheLogin() {
+        List<String> tokenQueries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        serveBehindTokenService(tokenQueries);
+        RegistryClient authenticated = client.withLogins(host -> host.equals(repo.host())
+                ? java.util.Optional.of(new RegistryClient.Login("robot", "s3cret")) : java.util.Optional.empty());
+
+        assertThat(authenticated.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS).digest()).isEqualTo(DIGEST);
+        assertThat(authenticated.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS).digest()).isEqualTo(DIGEST);
+
+        assertThat(tokenQueries).as("one token, for the challenge's service and scope")
+                .containsExactly("service=test-registry&scope=repository%3Ademo%2Fhello%3Apull");
+        assertThat(calls).as("the challenge, then two requests with the token").hasValue(3);
+    }
+
+    @Test
+    void aRefusedOrMissingLoginIsAnErrorThatNamesTheRegistryButNoSecret() {
+        serveBehindTokenService(new java.util.concurrent.CopyOnWriteArrayList<>());
+        RegistryClient wrong = client.withLogins(host -> java.util.Optional.of(new RegistryClient.Login("robot", "wrong-pass")));
+
+        assertThatThrownBy(() -> wrong.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageContaining("user 'robot'").hasMessageContaining("401").hasMessageNotContaining("wrong-pass");
+        assertThatThrownBy(() -> client.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS))
+                .isInstanceOf(RegistryException.class)
+                .hasMessageContaining(repo.host()).hasMessageContaining("anonymous");
+    }
+
+    @Test
+    void answersABasicChallengeWithTheLogin() {
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8));
+        server.createContext("/v2/demo/hello/manifests/", exchange -> {
+            calls.incrementAndGet();
+            if (!basic.equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"registry\"");
+                exchange.sendResponseHeaders(401, -1);
+            } else {
+                exchange.getResponseHeaders().add("Content-Type", MediaTypes.OCI_MANIFEST);
+                exchange.sendResponseHeaders(200, MANIFEST.length);
+                exchange.getResponseBody().write(MANIFEST);
+            }
+            exchange.close();
+        });
+        RegistryClient authenticated = client.withLogins(host -> java.util.Optional.of(new RegistryClient.Login("robot", "s3cret")));
+
+        authenticated.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS);
+        authenticated.getManifest(repo, DIGEST, MediaTypes.IMAGE_MANIFESTS);
+
+        assertThat(calls).as("challenged once, then the login sent up front").hasValue(3);
+    }
 }
