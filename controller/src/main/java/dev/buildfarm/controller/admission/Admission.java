@@ -36,6 +36,12 @@ public class Admission {
     private static final Logger LOG = Logger.getLogger(Admission.class);
     /** The advisory lock key of admission passes ("admit" in ASCII). */
     private static final long LOCK = 0x61646d6974L;
+    /**
+     * Jobs admitted in one transaction at most; the next pass follows at once. Each admission writes
+     * entities that every later statement of the transaction flushes and dirty-checks, so one pass
+     * over a backlog of thousands grew quadratically past the transaction timeout and admitted nothing.
+     */
+    static final int MAX_PER_PASS = 200;
 
     @Inject
     EntityManager em;
@@ -88,8 +94,8 @@ public class Admission {
             try {
                 wakeUp.tryAcquire(1, TimeUnit.SECONDS);
                 wakeUp.drainPermits();
-                if (running) {
-                    QuarkusTransaction.requiringNew().run(this::pass);
+                if (running && QuarkusTransaction.requiringNew().call(this::pass).size() >= MAX_PER_PASS) {
+                    wakeUp.release(); // more may wait: another pass now, not in a second
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -118,7 +124,7 @@ public class Admission {
             byBoth.put(r[0] + " " + r[1], n);
         }
         // The oldest few waiting jobs of each platform and namespace: more than that cannot be admitted in one pass.
-        int perGroup = Math.max(1, limits.largestNamespaceLimit());
+        int perGroup = Math.max(1, Math.min(limits.largestNamespaceLimit(), MAX_PER_PASS));
         List<AdmissionChoice.Waiting> waiting = rows("select id, platform, ns from ("
                 + "select pb.id, pb.platform, b.namespace ns, pb.create_time, row_number() over"
                 + " (partition by pb.platform, b.namespace order by pb.create_time, pb.id) n"
@@ -132,6 +138,9 @@ public class Admission {
         }
         List<AdmissionChoice.Waiting> chosen = new AdmissionChoice(platformInFlight, namespaceInFlight,
                 limits::platformLimit, limits::namespaceLimit).choose(waiting);
+        if (chosen.size() > MAX_PER_PASS) {
+            chosen = chosen.subList(0, MAX_PER_PASS); // in the choice's fair order
+        }
         Instant now = clock.instant();
         List<UUID> admitted = new java.util.ArrayList<>();
         for (AdmissionChoice.Waiting w : chosen) {
