@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildEvent;
-import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
-import dev.buildfarm.api.v1.WatchBuildsRequest;
 import io.grpc.Context;
-import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,22 +45,7 @@ class EventsTest {
             partitions.forEach(kafka::position);
 
             List<BuildEvent> watched = Collections.synchronizedList(new ArrayList<>());
-            Context.CancellableContext watch = Context.current().withCancellation();
-            watch.run(() -> BuildServiceGrpc.newStub(Farm.channel()).watchBuilds(WatchBuildsRequest.getDefaultInstance(),
-                    new StreamObserver<>() {
-                        @Override
-                        public void onNext(BuildEvent event) {
-                            watched.add(event);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                        }
-                    }));
+            Context.CancellableContext watch = Farm.watchBuilds(watched::add);
             Thread.sleep(1_000);
 
             Build build = Farm.builds().submitBuild(SubmitBuildRequest.newBuilder()

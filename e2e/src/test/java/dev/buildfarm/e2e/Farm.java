@@ -85,6 +85,27 @@ final class Farm {
         }
     }
 
+    /** Watches every build event into SINK until the answered context is cancelled. */
+    static io.grpc.Context.CancellableContext watchBuilds(java.util.function.Consumer<dev.buildfarm.api.v1.BuildEvent> sink) {
+        io.grpc.Context.CancellableContext watch = io.grpc.Context.current().withCancellation();
+        watch.run(() -> BuildServiceGrpc.newStub(channel()).watchBuilds(dev.buildfarm.api.v1.WatchBuildsRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(dev.buildfarm.api.v1.BuildEvent event) {
+                        sink.accept(event);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        return watch;
+    }
+
     private static String token() {
         if ("off".equals(System.getenv("BUILDFARM_AUTH"))) {
             return "";

@@ -12,9 +12,7 @@ import dev.buildfarm.api.v1.ListBuildsRequest;
 import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
-import dev.buildfarm.api.v1.WatchBuildsRequest;
 import io.grpc.Context;
-import io.grpc.stub.StreamObserver;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -52,22 +50,7 @@ class SecretsTest {
                 """));
 
         List<BuildEvent> watched = Collections.synchronizedList(new ArrayList<>());
-        Context.CancellableContext watch = Context.current().withCancellation();
-        watch.run(() -> BuildServiceGrpc.newStub(Farm.channel()).watchBuilds(WatchBuildsRequest.getDefaultInstance(),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(BuildEvent event) {
-                        watched.add(event);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                }));
+        Context.CancellableContext watch = Farm.watchBuilds(watched::add);
         Thread.sleep(1_000);
 
         String image = Farm.REGISTRY + "/e2e/secrets";
