@@ -17,9 +17,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Collection;
@@ -61,6 +63,8 @@ final class JobConsumer implements Runnable {
     private final int slots;
     /** Builds running now, at most {@code slots}; read by the agent's reporter thread too. */
     private final List<Future<?>> builds = new CopyOnWriteArrayList<>();
+    /** Released when a build ends, so a paused poll loop resumes at once rather than after its poll. */
+    private final Semaphore slotFreed = new Semaphore(0);
     private volatile boolean running = true;
 
     JobConsumer(String bootstrapServers, String topicPrefix, Platform platform, boolean emulated, String agentName,
@@ -117,14 +121,22 @@ final class JobConsumer implements Runnable {
             });
             while (running) {
                 try {
+                    if (busy()) {
+                        // Paused: a poll would only sleep out its timeout, and a slot freed meanwhile
+                        // would wait for it. Wait for the slot instead, then poll without blocking.
+                        slotFreed.tryAcquire(200, TimeUnit.MILLISECONDS);
+                    }
                     if (builds.removeIf(Future::isDone) && !busy()) {
                         consumer.resume(consumer.paused());
                     }
-                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(busy() ? Duration.ZERO : Duration.ofMillis(200))) {
                         handle(record);
                     }
                 } catch (WakeupException e) {
                     throw e;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 } catch (RuntimeException e) {
                     // A consumer that gave up here would leave its platform unserved for good.
                     LOG.errorf(e, "consumer of %s failed; going on", platform);
@@ -197,7 +209,9 @@ final class JobConsumer implements Runnable {
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
         JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
                 claim.getSecretBuildArgsMap(), claim.hasRegistryAuth() ? Optional.of(claim.getRegistryAuth()) : Optional.empty());
-        builds.add(worker.submit(() -> runner.run(claimed, enginePlatform)));
+        CompletableFuture<Void> build = CompletableFuture.runAsync(() -> runner.run(claimed, enginePlatform), worker);
+        build.whenComplete((done, failure) -> slotFreed.release()); // runs once isDone() holds
+        builds.add(build);
         if (busy()) {
             consumer.pause(consumer.assignment());
         }
@@ -237,6 +251,7 @@ final class JobConsumer implements Runnable {
 
     void stop() {
         running = false;
+        slotFreed.release();
         consumer.wakeup();
         worker.shutdown();
     }
