@@ -15,6 +15,8 @@ import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.GetBuildRequest;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
+import dev.buildfarm.api.v1.Trigger;
+import dev.buildfarm.controller.build.BuildStore;
 import dev.buildfarm.controller.rules.ControllerApi;
 import dev.buildfarm.controller.rules.GitFixture;
 import io.grpc.ManagedChannel;
@@ -49,6 +51,9 @@ class AdmissionTest {
 
     @Inject
     EntityManager em;
+
+    @Inject
+    BuildStore store;
 
     private ControllerApi api;
     private ManagedChannel channel;
@@ -139,6 +144,32 @@ class AdmissionTest {
         // Queue wait still counts from submit: a2 waited for admission, and that is part of its wait.
         assertThat(get(a2).getPlatformBuilds(0).getCreateTime()).isEqualTo(get(a2).getCreateTime());
         List.of(b1, a4).forEach(b -> api.builds.cancelBuild(CancelBuildRequest.newBuilder().setName(b.getName()).build()));
+    }
+
+    @Test
+    void aBacklogOfMoreThanOnePassIsAdmittedInPassesOfAtMostMaxPerPass() throws Exception {
+        // 450 jobs waiting at once (one transaction, so one wake-up), for a namespace without a limit
+        // of its own: one pass may admit 200, and the next passes must follow until none waits.
+        int backlog = 2 * Admission.MAX_PER_PASS + 50;
+        String commit = git.head("main");
+        QuarkusTransaction.requiringNew().run(() -> {
+            for (int i = 0; i < backlog; i++) {
+                store.create("", BuildSpec.newBuilder().setSource(GitSource.newBuilder().setUrl(git.url).setCommit(commit))
+                        .addPlatforms("linux/arm64").setRepository("127.0.0.1:5000/admission-backlog/app").addTags("t").build(),
+                        commit, Trigger.getDefaultInstance());
+            }
+        });
+        String ofBacklog = " from platform_build pb join build b on b.id = pb.build_id"
+                + " where b.namespace = 'admission-backlog' and b.state in ('QUEUED', 'RUNNING')";
+        await().atMost(Duration.ofSeconds(60)).until(() -> QuarkusTransaction.requiringNew().call(() -> ((Number) em.createNativeQuery(
+                "select count(*)" + ofBacklog + " and pb.admit_time is not null").getSingleResult()).intValue()) == backlog);
+        // Each pass stamps its jobs with one admit_time: no pass admitted more than MAX_PER_PASS.
+        @SuppressWarnings("unchecked")
+        List<Number> perPass = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
+                "select count(*)" + ofBacklog + " group by pb.admit_time").getResultList());
+        assertThat(perPass).hasSizeGreaterThanOrEqualTo(3).allSatisfy(n -> assertThat(n.intValue()).isLessThanOrEqualTo(Admission.MAX_PER_PASS));
+        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery(
+                "update build set state = 'CANCELLED' where namespace = 'admission-backlog' and state in ('QUEUED', 'RUNNING')").executeUpdate());
     }
 
     @Test
