@@ -108,7 +108,7 @@ public final class Bench {
                     }
                     case "fairness" -> {
                         rss.phase("builds");
-                        ok &= measure("#5", "fair share", figures, () -> new FairnessBench(farm, 10, 100).run());
+                        ok &= measure("#5", "fair share", figures, () -> new FairnessBench(farm, 30, 100).run());
                     }
                     case "auth" -> {
                         rss.phase("");
