@@ -135,8 +135,7 @@ final class JobConsumer implements Runnable {
                 } catch (WakeupException e) {
                     throw e;
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
+                    return; // stopped like a wakeup: the finally below leaves the group
                 } catch (RuntimeException e) {
                     // A consumer that gave up here would leave its platform unserved for good.
                     LOG.errorf(e, "consumer of %s failed; going on", platform);
