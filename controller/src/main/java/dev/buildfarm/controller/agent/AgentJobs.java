@@ -483,6 +483,14 @@ public class AgentJobs {
                 now, agent, BuildState.RUNNING);
     }
 
+    /** The agents holding a lease on a job they claimed before {@code time}. */
+    @Transactional
+    public List<String> leaseHoldersClaimedBefore(Instant time) {
+        return PlatformBuildEntity.getEntityManager().createQuery(
+                "select distinct pb.agent from PlatformBuildEntity pb where pb.state = ?1 and pb.startTime < ?2", String.class)
+                .setParameter(1, BuildState.RUNNING).setParameter(2, time).getResultList();
+    }
+
     /** An agent's jobs whose lease ran out before {@code now}. */
     @Transactional
     public List<UUID> expiredLeasesOf(String agent, Instant now) {
