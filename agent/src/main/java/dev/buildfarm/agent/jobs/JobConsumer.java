@@ -114,9 +114,11 @@ final class JobConsumer implements Runnable {
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     // Partitions handed over mid-build (another agent left) would otherwise be read
                     // at once and a second job claimed while this agent is at capacity.
-                    if (busy()) {
+                    boolean paused = busy();
+                    if (paused) {
                         consumer.pause(partitions);
                     }
+                    LOG.infof("%s partitions assigned: %s%s", platform, partitions, paused ? " (paused: building)" : "");
                 }
             });
             while (running) {
@@ -169,15 +171,15 @@ final class JobConsumer implements Runnable {
             return;
         }
         try (LogContext context = LogContext.open().build(job.getBuildName()).platform(job.getPlatform()).agent(agentName)) {
-            claim(job, partition, record.offset());
+            claim(job, partition, record.offset(), record.timestamp());
         }
     }
 
-    private void claim(PlatformJob job, TopicPartition partition, long offset) {
+    private void claim(PlatformJob job, TopicPartition partition, long offset, long recordTime) {
         ClaimJobResponse claim;
         try {
             claim = controller.withDeadlineAfter(10, TimeUnit.SECONDS).claimJob(ClaimJobRequest.newBuilder()
-                    .setJobId(job.getJobId()).setAgent(agentName).setEmulated(emulated).build());
+                    .setJobId(job.getJobId()).setAgent(agentName).setEmulated(emulated).setOldestFirst(true).build());
         } catch (StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
             if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT) {
@@ -203,10 +205,14 @@ final class JobConsumer implements Runnable {
             LOG.infof("job %s (%s) not claimed: %s", job.getJobId(), platform, claim.getReason());
             return;
         }
-        LOG.infof("claimed job %s of %s for %s, attempt %d%s", job.getJobId(), job.getBuildName(), platform,
-                claim.getAttempt(), emulated ? " (emulated)" : "");
+        // The controller may grant the platform's oldest waiting job instead (a job queued again after
+        // its agent was lost goes first); it sends the one read here to the topic again.
+        PlatformJob granted = claim.hasJob() ? claim.getJob() : job;
+        LOG.infof("claimed job %s of %s for %s, attempt %d%s (read %s at %s offset %d, sent %d ms ago)", granted.getJobId(),
+                granted.getBuildName(), platform, claim.getAttempt(), emulated ? " (emulated)" : "", job.getJobId(), partition, offset,
+                System.currentTimeMillis() - recordTime);
         Optional<SourceCredentials> credentials = claim.hasSourceCredentials() ? Optional.of(claim.getSourceCredentials()) : Optional.empty();
-        JobRunner.Claimed claimed = new JobRunner.Claimed(job, claim.getAttempt(), agentName, credentials,
+        JobRunner.Claimed claimed = new JobRunner.Claimed(granted, claim.getAttempt(), agentName, credentials,
                 claim.getSecretBuildArgsMap(), claim.hasRegistryAuth() ? Optional.of(claim.getRegistryAuth()) : Optional.empty());
         CompletableFuture<Void> build = CompletableFuture.runAsync(() -> runner.run(claimed, enginePlatform), worker);
         build.whenComplete((done, failure) -> slotFreed.release()); // runs once isDone() holds

@@ -119,7 +119,9 @@ final class LogShipper {
 
     /** Holds this. */
     private void send() {
-        if (abandoned || pending.isEmpty()) {
+        // Lines sent on a stream that broke are still owed: open a new one for them even when nothing
+        // new is pending (a build that ended while the controller restarted would wait out close()).
+        if (abandoned || pending.isEmpty() && (stream != null || unacked.isEmpty())) {
             return;
         }
         try {

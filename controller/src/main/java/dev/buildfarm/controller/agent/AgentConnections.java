@@ -1,5 +1,6 @@
 package dev.buildfarm.controller.agent;
 
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.ext.web.Router;
 import jakarta.annotation.PreDestroy;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -30,6 +32,12 @@ import org.jboss.logging.Logger;
  * <p>The connection is watched at the HTTP layer, ahead of gRPC: on the shared HTTP server a
  * connection that drops does not reach a gRPC call as a cancellation. The agent names itself in
  * the {@value #AGENT_HEADER} header of its Attach call.
+ *
+ * <p>A controller that starts again has no connections to watch: live agents attach again within
+ * about a second (they retry every second), so an agent still holding a lease from before the start
+ * that has not attached within {@code buildfarm.restart-attach-grace} is taken to be gone too.
+ * Without this, an agent that died while the controller was down kept its jobs for a whole lease
+ * timeout.
  */
 @ApplicationScoped
 public class AgentConnections {
@@ -54,6 +62,9 @@ public class AgentConnections {
     @ConfigProperty(name = "buildfarm.disconnect-grace")
     Duration grace;
 
+    @ConfigProperty(name = "buildfarm.restart-attach-grace")
+    Duration restartGrace;
+
     /** Connections that carry an Attach stream, and whose they are. */
     private final Map<HttpConnection, String> attachedBy = new IdentityHashMap<>();
     /** Open connections per agent: one reconnecting may briefly hold two. */
@@ -77,6 +88,23 @@ public class AgentConnections {
         });
     }
 
+    void started(@Observes StartupEvent event) {
+        Instant start = clock.instant();
+        timer.schedule(() -> takeBackUnattached(start), restartGrace.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Takes back the jobs of agents that claimed them before {@code start} and have not attached since. */
+    void takeBackUnattached(Instant start) {
+        try {
+            List<String> holders = jobs.leaseHoldersClaimedBefore(start);
+            for (String agent : holders) {
+                takeBackIfGone(agent, restartGrace);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "could not check which agents came back after the start; their leases run out on their own");
+        }
+    }
+
     /** True the first time the connection carries an Attach. */
     synchronized boolean attached(HttpConnection connection, String agent) {
         if (attachedBy.putIfAbsent(connection, agent) != null) {
@@ -93,11 +121,11 @@ public class AgentConnections {
         if (agent != null && open.merge(agent, -1, Integer::sum) <= 0) {
             open.remove(agent);
             LOG.infof("agent %s detached", agent);
-            timer.schedule(() -> takeBackIfGone(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
+            timer.schedule(() -> takeBackIfGone(agent, grace), grace.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
-    private void takeBackIfGone(String agent) {
+    private void takeBackIfGone(String agent, Duration waited) {
         synchronized (this) {
             if (open.containsKey(agent)) {
                 return;
@@ -115,7 +143,7 @@ public class AgentConnections {
             }
             if (cut > 0) {
                 LOG.warnf("agent %s disconnected and did not come back within %d ms: %d job lease(s) cut short",
-                        agent, grace.toMillis(), cut);
+                        agent, waited.toMillis(), cut);
             }
         } catch (RuntimeException e) {
             LOG.warnf(e, "could not cut the leases of disconnected agent %s; they run out on their own", agent);

@@ -2,6 +2,7 @@ package dev.buildfarm.controller.agent;
 
 import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.LogLine;
+import dev.buildfarm.api.v1.PlatformJob;
 import dev.buildfarm.api.v1.RegistryAuth;
 import dev.buildfarm.api.v1.SourceCredentials;
 import dev.buildfarm.common.LogContext;
@@ -48,19 +49,22 @@ public class AgentJobs {
      * A claim's answer: {@code retryAfter} is non-zero when the job may become this agent's later;
      * credentials come only with a granted claim whose source has them, and so do the values of the
      * build's secret build arguments and its namespace's credential for the target registry.
+     * {@code job} is set when another job than the one asked for was granted (oldest first).
      */
     public record Claim(boolean granted, int attempt, String reason, Duration lease, Duration retryAfter,
                         Optional<SourceCredentials> credentials, Map<String, String> secretBuildArgs,
-                        Optional<RegistryAuth> registryAuth) {
+                        Optional<RegistryAuth> registryAuth, Optional<PlatformJob> job) {
 
         static Claim refused(int attempt, String reason) {
-            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty(), Map.of(), Optional.empty());
+            return new Claim(false, attempt, reason, Duration.ZERO, Duration.ZERO, Optional.empty(), Map.of(), Optional.empty(),
+                    Optional.empty());
         }
 
         /** Without the credentials and secret values, which a record's own toString would print. */
         @Override
         public String toString() {
-            return "Claim[granted=" + granted + ", attempt=" + attempt + ", reason=" + reason + "]";
+            return "Claim[granted=" + granted + ", attempt=" + attempt + ", reason=" + reason
+                    + job.map(j -> ", job=" + j.getJobId()).orElse("") + "]";
         }
     }
 
@@ -115,6 +119,18 @@ public class AgentJobs {
 
     @Transactional
     public Claim claim(String jobId, String agent, boolean emulated) {
+        return claim(jobId, agent, emulated, false);
+    }
+
+    /**
+     * Grants the job a lease for a new attempt. With {@code oldestFirst}, when the platform has an
+     * older admitted job waiting that this agent may take, that one is granted instead and the job
+     * asked for is sent to its topic again, keeping its admit time: Kafka hands an agent whichever
+     * record its partitions hold, so a job queued again after its agent was lost (at the end of its
+     * partition, or on a partition whose agent is busy) would otherwise wait behind newer jobs.
+     */
+    @Transactional
+    public Claim claim(String jobId, String agent, boolean emulated, boolean oldestFirst) {
         PlatformBuildEntity pb = lockedJob(jobId);
         if (pb.state != BuildState.QUEUED || pb.build.state.isFinal()) {
             return Claim.refused(pb.attempt, "the job is " + pb.state + " and the build " + pb.build.state);
@@ -125,6 +141,22 @@ public class AgentJobs {
         if (byPolicy != null) {
             return byPolicy;
         }
+        if (oldestFirst) {
+            Optional<PlatformBuildEntity> older = olderWaiting(pb, emulated, now);
+            if (older.isPresent()) {
+                store.dispatch(pb, spec);
+                PlatformBuildEntity instead = older.get();
+                BuildSpec insteadSpec = BuildMapper.specFromJson(instead.build.spec);
+                try (LogContext context = logContext(instead)) {
+                    LOG.infof("%s asked for job %s of %s; granting this older waiting job first", agent, pb.id, pb.build.name());
+                }
+                return grant(instead, insteadSpec, agent, emulated, now, Optional.of(BuildStore.jobOf(instead, insteadSpec)));
+            }
+        }
+        return grant(pb, spec, agent, emulated, now, Optional.empty());
+    }
+
+    private Claim grant(PlatformBuildEntity pb, BuildSpec spec, String agent, boolean emulated, Instant now, Optional<PlatformJob> other) {
         pb.attempt += 1;
         pb.logSequence = 0;
         pb.agent = agent;
@@ -143,7 +175,52 @@ public class AgentJobs {
         return new Claim(true, pb.attempt, "", leaseTimeout, Duration.ZERO,
                 rules.credentialsForBuild(pb.build.triggerRule, spec.getSource().getUrl()),
                 secrets.open(pb.build.sealedSecrets),
-                registryCredentials.forRepository(pb.build.namespace, spec.getRepository()));
+                registryCredentials.forRepository(pb.build.namespace, spec.getRepository()), other);
+    }
+
+    /** How many older waiting jobs a claim looks at for one this agent may take. */
+    private static final int OLDER_CANDIDATES = 8;
+
+    /**
+     * The oldest admitted job of the same platform still waiting, admitted before {@code asked}, that
+     * this agent may take now; its build row is locked. Rows another transaction holds are skipped, not
+     * waited for: this one already holds the asked job's build, and two claims must not wait on each other.
+     */
+    private Optional<PlatformBuildEntity> olderWaiting(PlatformBuildEntity asked, boolean emulated, Instant now) {
+        if (asked.admitTime == null) {
+            return Optional.empty();
+        }
+        var em = BuildEntity.getEntityManager();
+        @SuppressWarnings("unchecked")
+        List<Object[]> candidates = em.createNativeQuery("""
+                select pb.id, pb.build_id from platform_build pb join build b on b.id = pb.build_id
+                where pb.platform = :platform and pb.state = 'QUEUED' and pb.admit_time is not null
+                  and (pb.admit_time, pb.id) < (:admit, :id) and b.state in ('QUEUED', 'RUNNING')
+                order by pb.admit_time, pb.id limit :limit""")
+                .setParameter("platform", asked.platform)
+                .setParameter("admit", asked.admitTime)
+                .setParameter("id", asked.id)
+                .setParameter("limit", OLDER_CANDIDATES)
+                .getResultList();
+        for (Object[] candidate : candidates) {
+            UUID id = (UUID) candidate[0];
+            UUID buildId = (UUID) candidate[1];
+            boolean locked = !em.createNativeQuery("select id from build where id = :id for update skip locked")
+                    .setParameter("id", buildId).getResultList().isEmpty();
+            if (!locked) {
+                continue;
+            }
+            BuildEntity build = em.find(BuildEntity.class, buildId);
+            PlatformBuildEntity pb = build.platformBuilds.stream().filter(p -> p.id.equals(id)).findFirst().orElseThrow();
+            // Read again under the lock: another claim may have taken it since the query.
+            if (pb.state != BuildState.QUEUED || build.state.isFinal()) {
+                continue;
+            }
+            if (emulationPolicy(pb, BuildMapper.specFromJson(build.spec).getEmulation(), emulated, now) == null) {
+                return Optional.of(pb);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -168,7 +245,7 @@ public class AgentJobs {
         }
         Duration left = nativeWait.minus(waited);
         return new Claim(false, pb.attempt, "waiting up to " + nativeWait.toSeconds() + " s for a native agent",
-                Duration.ZERO, left, Optional.empty(), Map.of(), Optional.empty());
+                Duration.ZERO, left, Optional.empty(), Map.of(), Optional.empty(), Optional.empty());
     }
 
     /** Extends the lease; answers whether the build was cancelled meanwhile. */
@@ -404,6 +481,14 @@ public class AgentJobs {
     public int cutLeases(String agent, Instant now) {
         return PlatformBuildEntity.update("leaseExpireTime = ?1 where agent = ?2 and state = ?3 and leaseExpireTime > ?1",
                 now, agent, BuildState.RUNNING);
+    }
+
+    /** The agents holding a lease on a job they claimed before {@code time}. */
+    @Transactional
+    public List<String> leaseHoldersClaimedBefore(Instant time) {
+        return PlatformBuildEntity.getEntityManager().createQuery(
+                "select distinct pb.agent from PlatformBuildEntity pb where pb.state = ?1 and pb.startTime < ?2", String.class)
+                .setParameter(1, BuildState.RUNNING).setParameter(2, time).getResultList();
     }
 
     /** An agent's jobs whose lease ran out before {@code now}. */

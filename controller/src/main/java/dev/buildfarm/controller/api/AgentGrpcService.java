@@ -87,7 +87,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
             if (request.getAgent().isBlank()) {
                 throw ApiError.invalid("agent", "is required");
             }
-            AgentJobs.Claim claim = jobs.claim(request.getJobId(), request.getAgent(), request.getEmulated());
+            AgentJobs.Claim claim = jobs.claim(request.getJobId(), request.getAgent(), request.getEmulated(), request.getOldestFirst());
             ClaimJobResponse.Builder response = ClaimJobResponse.newBuilder()
                     .setGranted(claim.granted())
                     .setAttempt(claim.attempt())
@@ -97,6 +97,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
             claim.credentials().ifPresent(response::setSourceCredentials);
             response.putAllSecretBuildArgs(claim.secretBuildArgs());
             claim.registryAuth().ifPresent(response::setRegistryAuth);
+            claim.job().ifPresent(response::setJob);
             return response.build();
         });
     }

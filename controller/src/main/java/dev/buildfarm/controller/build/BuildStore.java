@@ -111,15 +111,19 @@ public class BuildStore {
 
     /** Queues a platform job on its platform's topic, in the caller's transaction (outbox). */
     public void dispatch(PlatformBuildEntity pb, BuildSpec spec) {
+        outbox.add(JobTopics.forPlatform(topicPrefix, Platform.parse(pb.platform)), pb.build.name(), jobOf(pb, spec).toByteArray(), null);
+    }
+
+    /** The job as agents read it from the topic. */
+    public static PlatformJob jobOf(PlatformBuildEntity pb, BuildSpec spec) {
         BuildEntity build = pb.build;
-        PlatformJob job = PlatformJob.newBuilder()
+        return PlatformJob.newBuilder()
                 .setJobId(pb.id.toString())
                 .setBuildName(build.name())
                 .setPlatform(pb.platform)
                 .setCommit(build.commit)
                 .setSpec(spec)
                 .build();
-        outbox.add(JobTopics.forPlatform(topicPrefix, Platform.parse(pb.platform)), build.name(), job.toByteArray(), null);
     }
 
     @Transactional

@@ -43,6 +43,9 @@ class AgentConnectionsTest {
     @Inject
     BuildStore store;
 
+    @Inject
+    AgentConnections connections;
+
     /** An agent process: its own connection, holding an Attach stream. */
     private static ManagedChannel attachedAgent(String agent) {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", PORT).usePlaintext().build();
@@ -123,5 +126,40 @@ class AgentConnectionsTest {
         assertThat(held.state).isEqualTo(BuildState.RUNNING);
         assertThat(held.leaseExpireTime).isEqualTo(leaseAtClaim);
         second.shutdownNow();
+    }
+
+    @Test
+    void afterAStartAnAgentThatDoesNotAttachAgainLosesItsJobAndOneThatDoesKeepsIt() throws Exception {
+        String gone = "restart-gone-" + UUID.randomUUID().toString().substring(0, 8);
+        String back = "restart-back-" + UUID.randomUUID().toString().substring(0, 8);
+        UUID goneJob = claimedJob(gone);
+        UUID backJob = claimedJob(back);
+        Instant backLease = read(backJob).leaseExpireTime;
+        ManagedChannel channel = attachedAgent(back);
+        Thread.sleep(300);
+
+        // As at the end of the restart grace of a controller that started after both claims.
+        connections.takeBackUnattached(Instant.now());
+
+        Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> read(goneJob).state == BuildState.QUEUED);
+        assertThat(read(goneJob).failureReason).contains("agent " + gone + " lost its lease on attempt 1");
+        PlatformBuildEntity kept = read(backJob);
+        assertThat(kept.state).isEqualTo(BuildState.RUNNING);
+        assertThat(kept.leaseExpireTime).isEqualTo(backLease);
+        channel.shutdownNow();
+    }
+
+    @Test
+    void jobsClaimedAfterTheStartAreLeftToTheirLeases() throws Exception {
+        Instant start = Instant.now();
+        Thread.sleep(10);
+        String agent = "restart-new-" + UUID.randomUUID().toString().substring(0, 8);
+        UUID job = claimedJob(agent);
+
+        connections.takeBackUnattached(start);
+
+        Thread.sleep(500);
+        assertThat(read(job).state).isEqualTo(BuildState.RUNNING);
     }
 }

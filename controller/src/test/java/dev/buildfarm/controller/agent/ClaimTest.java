@@ -36,9 +36,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -75,6 +77,9 @@ class ClaimTest {
 
     @Inject
     DataSource dataSource;
+
+    @Inject
+    AgentJobs jobs;
 
     private ControllerApi api;
     private ManagedChannel channel;
@@ -217,6 +222,82 @@ class ClaimTest {
                     .singleElement().extracting(LogCapture.Captured::context)
                     .isEqualTo(Map.of("build", build.getName(), "platform", "linux/arm/v7", "attempt", "1", "agent", "rpi4-07"));
         }
+    }
+
+    @Test
+    void aJobQueuedAgainAfterItsAgentWasLostIsGrantedBeforeANewerOne() throws Exception {
+        Platform platform = Platform.parse("linux/arm/v6");
+        try (KafkaConsumer<String, byte[]> topic = consumerAtEnd(JobTopics.forPlatform(topicPrefix, platform))) {
+            Build first = submit("linux/arm/v6", "first");
+            PlatformJob requeued = jobOf(readUntil(topic, seen -> jobOf(seen, first) != null), first);
+            ClaimJobResponse lostAttempt = claimOldestFirst(requeued, "lost-agent", Set.of(requeued.getJobId()));
+            assertThat(lostAttempt.getGranted()).isTrue();
+            assertThat(lostAttempt.getAttempt()).isEqualTo(1);
+
+            Build second = submit("linux/arm/v6", "second");
+            PlatformJob newer = jobOf(readUntil(topic, seen -> jobOf(seen, second) != null), second);
+            // The lost agent's lease runs out: its job is queued again, behind the newer job on the topic.
+            assertThat(jobs.expireLease(UUID.fromString(requeued.getJobId()), Instant.now().plus(Duration.ofMinutes(5)))).isTrue();
+
+            // The surviving agent reads the newer job, but is granted the older one queued again.
+            ClaimJobResponse survivor = claimOldestFirst(newer, "survivor", Set.of(requeued.getJobId(), newer.getJobId()));
+            assertThat(survivor.getGranted()).isTrue();
+            assertThat(survivor.getJob().getJobId()).as("the job granted").isEqualTo(requeued.getJobId());
+            assertThat(survivor.getJob().getBuildName()).isEqualTo(first.getName());
+            assertThat(survivor.getAttempt()).isEqualTo(2);
+            assertThat(platformState(second)).isEqualTo(Build.State.QUEUED);
+
+            // The newer job is on its topic again, and the next agent reading it gets it.
+            readUntil(topic, seen -> jobsOf(seen, second) >= 1);
+            ClaimJobResponse next = claimOldestFirst(newer, "next-agent", Set.of(newer.getJobId()));
+            assertThat(next.getGranted()).isTrue();
+            assertThat(next.hasJob()).as("the job asked for itself").isFalse();
+            assertThat(next.getAttempt()).isEqualTo(1);
+            // The record of the attempt queued again is stale now: refused, one winner.
+            assertThat(claim(requeued).getGranted()).isFalse();
+            finish(requeued, survivor.getAttempt());
+            finish(newer, next.getAttempt());
+        }
+    }
+
+    private Build submit(String platform, String tag) throws Exception {
+        return api.builds.submitBuild(SubmitBuildRequest.newBuilder().setSpec(BuildSpec.newBuilder()
+                .setSource(GitSource.newBuilder().setUrl(git.url).setCommit(git.head("main")))
+                .addPlatforms(platform).setRepository(ControllerApi.IMAGE).addTags(tag)).build());
+    }
+
+    /**
+     * A claim as agents make it (oldest first). Jobs other tests left waiting on the platform are older
+     * still and are granted first, as they should be: they are failed here until one of {@code ours} comes.
+     */
+    private ClaimJobResponse claimOldestFirst(PlatformJob job, String agent, Set<String> ours) {
+        for (int i = 0; i < 50; i++) {
+            ClaimJobResponse claim = agents.withDeadlineAfter(30, TimeUnit.SECONDS).claimJob(ClaimJobRequest.newBuilder()
+                    .setJobId(job.getJobId()).setAgent(agent).setOldestFirst(true).build());
+            if (!claim.hasJob() || ours.contains(claim.getJob().getJobId())) {
+                return claim;
+            }
+            finish(claim.getJob(), claim.getAttempt());
+        }
+        throw new AssertionError("more than 50 older jobs waiting on " + job.getPlatform());
+    }
+
+    private Build.State platformState(Build build) {
+        return api.builds.getBuild(GetBuildRequest.newBuilder().setName(build.getName()).build()).getPlatformBuilds(0).getState();
+    }
+
+    private static int jobsOf(List<ConsumerRecord<String, byte[]>> records, Build build) {
+        int count = 0;
+        for (ConsumerRecord<String, byte[]> record : records) {
+            try {
+                if (PlatformJob.parseFrom(record.value()).getBuildName().equals(build.getName())) {
+                    count++;
+                }
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return count;
     }
 
     private ClaimJobResponse claim(PlatformJob job) {
