@@ -36,6 +36,11 @@ public class LogFollower {
     private static final long IDLE_WAIT_MILLIS = 1_000;
     private static final long STATE_CHECK_MILLIS = 250;
     private static final long MAX_CHUNK_BYTES = 1024 * 1024;
+    /**
+     * Bytes of one message from the live tail: a watcher reads a message whole before it asks for
+     * more, so smaller messages let it read one while the next is on its way.
+     */
+    private static final long MAX_LIVE_CHUNK_BYTES = 128 * 1024;
 
     @Inject
     BuildStore store;
@@ -138,7 +143,7 @@ public class LogFollower {
             long from = next.get(pb.getKey());
             LogChunk chunk;
             long end;
-            List<ByteString> tail = live.read(pb.getKey(), from, BATCH, MAX_CHUNK_BYTES);
+            List<ByteString> tail = live.read(pb.getKey(), from, BATCH, MAX_LIVE_CHUNK_BYTES);
             if (tail != null) {
                 if (tail.isEmpty()) {
                     continue;
