@@ -120,7 +120,9 @@ final class LogShipper {
 
     /** Holds this. */
     private void send() {
-        if (abandoned || pending.isEmpty()) {
+        // After a broken stream the unacknowledged lines go again even when nothing new is pending
+        // (the build's last lines, while close() waits for them).
+        if (abandoned || (pending.isEmpty() && (stream != null || unacked.isEmpty()))) {
             return;
         }
         try {

@@ -38,6 +38,8 @@ class LineEncodingTest {
                 {"linux/arm64", 1L, 0, "checkout", "héllo wörld ✓ 🚀", 1_000_000L},
                 {"linux/amd64", 99L, 2, "Step 1/1 : RUN x", "x".repeat(70_000), -1L},
                 {"linux/amd64", 5L, 1, "s", "a\tb\u0001c", 999_999L},
+                // An unpaired surrogate goes out as '?', as protobuf writes it.
+                {"linux/amd64", 6L, 1, "s", "bad \uD800 surrogate", 5L},
         };
         for (Object[] c : cases) {
             BuildLogLine expected = message((String) c[0], (Long) c[1], (Integer) c[2], (String) c[3], (String) c[4], (Long) c[5]);
