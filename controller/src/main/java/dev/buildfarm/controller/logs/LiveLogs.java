@@ -1,8 +1,8 @@
 package dev.buildfarm.controller.logs;
 
+import com.google.protobuf.Timestamp;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.UnsafeByteOperations;
+import dev.buildfarm.api.v1.BuildLogLine;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.controller.api.ApiError;
 import dev.buildfarm.controller.build.BuildState;
@@ -47,8 +47,8 @@ public class LiveLogs {
     static final String TRUNCATED = "[buildfarm] log truncated: this build's log reached %d bytes; later lines are dropped";
     private static final int MAX_LINE_BYTES = 64 * 1024;
     private static final int MAX_STAGE_LENGTH = 255;
-    /** What a held line costs besides its encoded bytes, roughly: its slice object and its share of the batch's array. */
-    private static final long LINE_OVERHEAD = 48;
+    /** What a held line costs besides its text, roughly: message, timestamp and string objects. */
+    private static final long LINE_OVERHEAD = 120;
     private static final long IDLE_NANOS = 60_000_000_000L;
     private static final long QUIET_NANOS = 2_000_000_000L;
 
@@ -94,8 +94,8 @@ public class LiveLogs {
         long nextOffset;
         /** Lines below this offset are stored. */
         long storedEnd;
-        /** The tail: lines [tailStart, nextOffset), a ring, each encoded as a BuildLogLine (LineEncoding). */
-        ByteString[] ring = new ByteString[1024];
+        /** The tail: lines [tailStart, nextOffset), a ring. */
+        BuildLogLine[] ring = new BuildLogLine[1024];
         int head;
         int size;
         long tailStart;
@@ -122,9 +122,9 @@ public class LiveLogs {
             this.tailStart = at.lines();
         }
 
-        void add(ByteString line, long cap) {
+        void add(BuildLogLine line, long cap) {
             if (size == ring.length) {
-                ByteString[] bigger = new ByteString[ring.length * 2];
+                BuildLogLine[] bigger = new BuildLogLine[ring.length * 2];
                 for (int i = 0; i < size; i++) {
                     bigger[i] = get(i);
                 }
@@ -149,7 +149,7 @@ public class LiveLogs {
             }
         }
 
-        ByteString get(int i) {
+        BuildLogLine get(int i) {
             return ring[(head + i) & (ring.length - 1)];
         }
 
@@ -166,8 +166,8 @@ public class LiveLogs {
         return t;
     });
 
-    private static long cost(ByteString line) {
-        return line.size() + LINE_OVERHEAD;
+    private static long cost(BuildLogLine line) {
+        return line.getText().length() + LINE_OVERHEAD;
     }
 
     /**
@@ -256,11 +256,8 @@ public class LiveLogs {
         }
     }
 
-    /**
-     * Lines held in memory from {@code offset}, each encoded as a BuildLogLine ({@link LineEncoding#chunk}
-     * sends them), at consecutive offsets: null if the tail no longer reaches back to it (read the store).
-     */
-    public List<ByteString> read(UUID platformBuildId, long offset, int limit, long maxBytes) {
+    /** Lines held in memory from {@code offset}: null if the tail no longer reaches back to it (read the store). */
+    public List<BuildLogLine> read(UUID platformBuildId, long offset, int limit, long maxBytes) {
         Live live = lives.get(platformBuildId);
         if (live == null) {
             return null;
@@ -273,11 +270,12 @@ public class LiveLogs {
                 // Nothing written here lately: the agent may be writing through another controller.
                 return null;
             }
-            List<ByteString> out = new ArrayList<>();
+            List<BuildLogLine> out = new ArrayList<>();
             long bytes = 0;
             for (long o = offset; o < live.nextOffset && out.size() < limit && bytes < maxBytes; o++) {
-                ByteString line = live.get((int) (o - live.tailStart));
-                bytes += line.size();
+                BuildLogLine line = live.get((int) (o - live.tailStart));
+                // Computed once per line and kept by the message, which needs it to be sent anyway.
+                bytes += line.getSerializedSize();
                 out.add(line);
             }
             return out;
@@ -355,7 +353,7 @@ public class LiveLogs {
     /** Gives new lines their offsets, adds them to the tail and queues them for the store. Holds live's monitor. */
     private boolean add(Live live, int attempt, AgentLines lines) {
         int n = lines.size();
-        ByteString[] stageBytesOf = new ByteString[n];
+        BuildLogLine[] accepted = new BuildLogLine[n];
         String[] texts = new String[n];
         String[] stages = new String[n];
         long[] readMicros = new long[n];
@@ -363,6 +361,7 @@ public class LiveLogs {
         long first = live.nextOffset;
         long bytes = 0;
         boolean truncates = false;
+        long cap = liveTailSize.asLongValue();
         long nowMicros = 0;
         String stage = null;
         ByteString stageBytes = null;
@@ -398,11 +397,23 @@ public class LiveLogs {
                     nowMicros = nowMicros == 0 ? nowMicros() : nowMicros;
                     micros = nowMicros;
                 }
-                stageBytesOf[count] = stageBytes;
+                BuildLogLine out = BuildLogLine.newBuilder()
+                        .setPlatformBytes(live.platformBytes)
+                        .setOffset(live.nextOffset++)
+                        .setAttempt(attempt)
+                        .setStageBytes(stageBytes)
+                        .setText(text)
+                        // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
+                        .setTime(Timestamp.newBuilder()
+                                .setSeconds(Math.floorDiv(micros, 1_000_000L))
+                                .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
+                        .build();
+                accepted[count] = out;
                 texts[count] = text;
                 stages[count] = stage;
                 readMicros[count] = micros;
                 count++;
+                live.add(out, cap);
                 bytes += size;
                 truncates |= marker;
             }
@@ -419,7 +430,6 @@ public class LiveLogs {
             }
             return false;
         }
-        encodeIntoTail(live, attempt, count, stageBytesOf, texts, readMicros);
         metrics.logBytes(live.platform, bytes);
         live.unstored.add(new LogStore.Chunk(attempt, first, live.lastSequence, count, stages, texts, readMicros, bytes, truncates));
         if (!live.storing) {
@@ -427,33 +437,6 @@ public class LiveLogs {
             writers.execute(() -> write(live));
         }
         return true;
-    }
-
-    /**
-     * Encodes accepted lines as BuildLogLines into one array and adds them to the tail, from the next
-     * offset on. Times are whole microseconds, as the store keeps them: a line reads the same from the
-     * tail and from the store. Holds live's monitor.
-     */
-    private void encodeIntoTail(Live live, int attempt, int count, ByteString[] stages, String[] texts, long[] readMicros) {
-        int[] sizes = new int[count];
-        int total = 0;
-        for (int i = 0; i < count; i++) {
-            sizes[i] = LineEncoding.size(live.platformBytes, live.nextOffset + i, attempt, stages[i], texts[i], readMicros[i]);
-            total += sizes[i];
-        }
-        byte[] buffer = new byte[total];
-        CodedOutputStream out = CodedOutputStream.newInstance(buffer);
-        for (int i = 0; i < count; i++) {
-            LineEncoding.write(out, live.platformBytes, live.nextOffset + i, attempt, stages[i], texts[i], readMicros[i]);
-        }
-        ByteString all = UnsafeByteOperations.unsafeWrap(buffer);
-        long cap = liveTailSize.asLongValue();
-        int at = 0;
-        for (int i = 0; i < count; i++) {
-            live.add(all.substring(at, at + sizes[i]), cap);
-            at += sizes[i];
-        }
-        live.nextOffset += count;
     }
 
     /** The writer of one platform build: stores what has queued up, in order, until nothing is left. */

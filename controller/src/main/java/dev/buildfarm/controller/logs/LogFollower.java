@@ -1,6 +1,5 @@
 package dev.buildfarm.controller.logs;
 
-import com.google.protobuf.ByteString;
 import dev.buildfarm.api.v1.BuildLogLine;
 import dev.buildfarm.api.v1.LogChunk;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
@@ -141,30 +140,19 @@ public class LogFollower {
         boolean sentAny = false;
         for (Map.Entry<UUID, String> pb : selected.entrySet()) {
             long from = next.get(pb.getKey());
-            LogChunk chunk;
-            long end;
-            List<ByteString> tail = live.read(pb.getKey(), from, BATCH, MAX_LIVE_CHUNK_BYTES);
-            if (tail != null) {
-                if (tail.isEmpty()) {
-                    continue;
-                }
-                // Encoded once when accepted; the tail's lines run from `from` without a gap.
-                chunk = LineEncoding.chunk(tail);
-                end = from + tail.size();
-            } else {
-                List<BuildLogLine> lines = QuarkusTransaction.requiringNew().call(() -> logs.read(pb.getKey(), pb.getValue(), from, BATCH));
-                if (lines.isEmpty()) {
-                    continue;
-                }
-                chunk = LogChunk.newBuilder().addAllLines(lines).build();
-                end = lines.get(lines.size() - 1).getOffset() + 1;
+            List<BuildLogLine> lines = live.read(pb.getKey(), from, BATCH, MAX_LIVE_CHUNK_BYTES);
+            if (lines == null) {
+                lines = QuarkusTransaction.requiringNew().call(() -> logs.read(pb.getKey(), pb.getValue(), from, BATCH));
+            }
+            if (lines.isEmpty()) {
+                continue;
             }
             awaitReady(observer, ready);
             if (observer.isCancelled()) {
                 return false;
             }
-            observer.onNext(chunk);
-            next.put(pb.getKey(), end);
+            observer.onNext(LogChunk.newBuilder().addAllLines(lines).build());
+            next.put(pb.getKey(), lines.get(lines.size() - 1).getOffset() + 1);
             sentAny = true;
         }
         return sentAny;
