@@ -1,17 +1,15 @@
 package dev.buildfarm.agent.jobs;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.CodedOutputStream;
 import dev.buildfarm.api.v1.AgentServiceGrpc.AgentServiceStub;
 import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.AppendLogsResponse;
-import dev.buildfarm.api.v1.LogLine;
+import dev.buildfarm.api.v1.LogBatch;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
@@ -20,7 +18,8 @@ import org.jboss.logging.Logger;
  * Batches are sent without waiting for each answer, as long as the lines sent and not yet
  * acknowledged stay within a byte window; an acknowledgement means stored, so they are kept until
  * then. If the stream breaks, a new one sends the unacknowledged lines again with the same sequence
- * numbers, which the controller keeps once.
+ * numbers, which the controller keeps once. A batch goes as columns ({@link LogBatch}): the texts,
+ * the read times as differences, and the stage only where it changes.
  */
 final class LogShipper {
 
@@ -38,10 +37,14 @@ final class LogShipper {
     private final SecretRedactor redactor;
     private final long windowBytes;
 
-    /** Lines not sent yet (on the current stream), oldest first. */
-    private final ArrayDeque<LogLine> pending = new ArrayDeque<>();
+    /** One numbered line; {@code stage} is the same string for every line of a stage. */
+    private record Line(long sequence, String text, String stage, long readMicros, int bytes) {
+    }
+
+    /** Lines not sent yet (on the current stream), oldest first, their sequences without gaps. */
+    private final ArrayDeque<Line> pending = new ArrayDeque<>();
     /** Lines sent and not yet acknowledged, oldest first. */
-    private final ArrayDeque<LogLine> unacked = new ArrayDeque<>();
+    private final ArrayDeque<Line> unacked = new ArrayDeque<>();
     private long unackedBytes;
     private StreamObserver<AppendLogsRequest> stream;
     private int generation;
@@ -70,16 +73,14 @@ final class LogShipper {
     synchronized void line(String line) {
         String text = redactor.redact(line);
         // The classic builder announces each Dockerfile instruction as "Step 3/7 : RUN make".
-        if (STEP.matcher(text).matches()) {
+        if (text.startsWith("Step ") && STEP.matcher(text).matches()) {
             stage = text.length() > 255 ? text.substring(0, 255) : text;
         }
         Instant now = Instant.now();
-        pending.add(LogLine.newBuilder()
-                .setSequence(++sequence)
-                .setText(truncate(text))
-                .setStage(stage)
-                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
-                .build());
+        String kept = truncate(text);
+        // What the line adds to a batch: its text, and its read time and framing at most.
+        int bytes = CodedOutputStream.computeStringSizeNoTag(kept) + 12;
+        pending.add(new Line(++sequence, kept, stage, now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000, bytes));
     }
 
     /** Sends what is pending, as far as the window allows (the flush timer calls it). */
@@ -119,9 +120,9 @@ final class LogShipper {
 
     /** Holds this. */
     private void send() {
-        // Lines sent on a stream that broke are still owed: open a new one for them even when nothing
-        // new is pending (a build that ended while the controller restarted would wait out close()).
-        if (abandoned || pending.isEmpty() && (stream != null || unacked.isEmpty())) {
+        // After a broken stream the unacknowledged lines go again even when nothing new is pending
+        // (the build's last lines, while close() waits for them).
+        if (abandoned || (pending.isEmpty() && (stream != null || unacked.isEmpty()))) {
             return;
         }
         try {
@@ -129,17 +130,27 @@ final class LogShipper {
                 return;
             }
             while (!pending.isEmpty() && unackedBytes < windowBytes) {
-                List<LogLine> batch = new ArrayList<>();
+                LogBatch.Builder batch = LogBatch.newBuilder().setFirstSequence(pending.peekFirst().sequence());
+                int count = 0;
                 long bytes = 0;
-                while (!pending.isEmpty() && batch.size() < MAX_BATCH
-                        && (batch.isEmpty() || bytes + pending.peekFirst().getSerializedSize() <= MAX_BATCH_BYTES)) {
-                    LogLine line = pending.removeFirst();
-                    batch.add(line);
-                    bytes += line.getSerializedSize();
+                String stage = null;
+                long micros = 0;
+                while (!pending.isEmpty() && count < MAX_BATCH
+                        && (count == 0 || bytes + pending.peekFirst().bytes() + pending.peekFirst().stage().length() * 3L + 8 <= MAX_BATCH_BYTES)) {
+                    Line line = pending.removeFirst();
+                    if (!line.stage().equals(stage)) {
+                        stage = line.stage();
+                        batch.addStageStarts(count).addStages(stage);
+                        bytes += stage.length() * 3L + 8;
+                    }
+                    batch.addTexts(line.text()).addReadMicros(line.readMicros() - micros);
+                    micros = line.readMicros();
+                    unacked.add(line);
+                    unackedBytes += line.bytes();
+                    bytes += line.bytes();
+                    count++;
                 }
-                unacked.addAll(batch);
-                unackedBytes += bytes;
-                stream.onNext(AppendLogsRequest.newBuilder().setJobId(jobId).setAttempt(attempt).addAllLines(batch).build());
+                stream.onNext(AppendLogsRequest.newBuilder().setJobId(jobId).setAttempt(attempt).setBatch(batch).build());
             }
         } catch (RuntimeException e) {
             broken(generation, Status.fromThrowable(e));
@@ -178,11 +189,11 @@ final class LogShipper {
     private void acknowledged(int streamGeneration, AppendLogsResponse response) {
         boolean cancel;
         synchronized (this) {
-            while (!unacked.isEmpty() && unacked.peekFirst().getSequence() <= response.getAckedSequence()) {
-                unackedBytes -= unacked.removeFirst().getSerializedSize();
+            while (!unacked.isEmpty() && unacked.peekFirst().sequence() <= response.getAckedSequence()) {
+                unackedBytes -= unacked.removeFirst().bytes();
             }
             // A line acknowledged on an earlier stream and still pending (resent) need not go again.
-            while (!pending.isEmpty() && pending.peekFirst().getSequence() <= response.getAckedSequence()) {
+            while (!pending.isEmpty() && pending.peekFirst().sequence() <= response.getAckedSequence()) {
                 pending.removeFirst();
             }
             cancel = response.getCancelRequested() && !cancelled;

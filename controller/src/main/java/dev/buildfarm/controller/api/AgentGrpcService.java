@@ -24,6 +24,7 @@ import dev.buildfarm.api.v1.ReportAgentResponse;
 import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.agent.AgentRegistry;
 import dev.buildfarm.controller.build.BuildSpecValidator;
+import dev.buildfarm.controller.logs.AgentLines;
 import dev.buildfarm.controller.logs.BuildSignals;
 import dev.buildfarm.controller.logs.LiveLogs;
 import dev.buildfarm.controller.publish.IndexPublication;
@@ -112,7 +113,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     @Override
     public void appendLogs(AppendLogsRequest request, StreamObserver<AppendLogsResponse> observer) {
         Rpc.unary(observer, () -> {
-            LiveLogs.Ack ack = liveLogs.acceptAndStore(request.getJobId(), request.getAttempt(), request.getLinesList());
+            LiveLogs.Ack ack = liveLogs.acceptAndStore(request.getJobId(), request.getAttempt(), AgentLines.of(request));
             return AppendLogsResponse.newBuilder().setCancelRequested(ack.cancelRequested())
                     .setAckedSequence(ack.ackedSequence()).build();
         });

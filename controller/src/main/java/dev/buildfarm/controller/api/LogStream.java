@@ -2,6 +2,7 @@ package dev.buildfarm.controller.api;
 
 import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.AppendLogsResponse;
+import dev.buildfarm.controller.logs.AgentLines;
 import dev.buildfarm.controller.logs.LiveLogs;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -42,7 +43,7 @@ final class LogStream implements StreamObserver<AppendLogsRequest> {
             jobId = request.getJobId();
         }
         try {
-            send(logs.accept(request.getJobId(), request.getAttempt(), request.getLinesList(), listener));
+            send(logs.accept(request.getJobId(), request.getAttempt(), AgentLines.of(request), listener));
         } catch (ApiError e) {
             fail(e.toStatusRuntimeException());
         } catch (RuntimeException e) {

@@ -1,7 +1,7 @@
 package dev.buildfarm.controller.logs;
 
 import com.google.protobuf.Timestamp;
-import com.google.protobuf.util.Timestamps;
+import com.google.protobuf.ByteString;
 import dev.buildfarm.api.v1.BuildLogLine;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.controller.api.ApiError;
@@ -83,6 +83,7 @@ public class LiveLogs {
         final UUID id;
         final UUID buildId;
         final String platform;
+        final ByteString platformBytes;
         final Budget budget;
         int attempt;
         boolean running;
@@ -108,6 +109,7 @@ public class LiveLogs {
             this.id = id;
             this.buildId = at.buildId();
             this.platform = at.platform();
+            this.platformBytes = ByteString.copyFromUtf8(at.platform());
             this.budget = budget;
             this.attempt = at.attempt();
             this.running = at.state() == BuildState.RUNNING;
@@ -173,6 +175,11 @@ public class LiveLogs {
      * Answers what is acknowledged so far; {@code listener} (if any) hears every later acknowledgement.
      */
     public Ack accept(String jobId, int attempt, List<LogLine> lines, Consumer<Ack> listener) {
+        return accept(jobId, attempt, AgentLines.of(lines), listener);
+    }
+
+    /** Like {@link #accept(String, int, List, Consumer)}, for a batch in either form. */
+    public Ack accept(String jobId, int attempt, AgentLines lines, Consumer<Ack> listener) {
         Live live = live(jobId);
         Ack ack;
         boolean added = false;
@@ -188,14 +195,14 @@ public class LiveLogs {
             if (listener != null) {
                 live.listeners.add(listener);
             }
-            long last = lines.isEmpty() ? 0 : lines.get(lines.size() - 1).getSequence();
+            long last = lines.lastSequence();
             if (live.cancelRequested) {
                 // Nobody wants the output of a cancelled attempt: acknowledged, not kept.
                 live.ackedSequence = Math.max(live.ackedSequence, last);
                 return live.ack();
             }
-            if (!lines.isEmpty() && lines.get(0).getSequence() > live.lastSequence + 1) {
-                throw ApiError.aborted("LOG_SEQUENCE_GAP", "job " + jobId + " sent sequence " + lines.get(0).getSequence()
+            if (lines.size() > 0 && lines.sequences[0] > live.lastSequence + 1) {
+                throw ApiError.aborted("LOG_SEQUENCE_GAP", "job " + jobId + " sent sequence " + lines.sequences[0]
                         + " before " + (live.lastSequence + 1) + "; send the unacknowledged lines again");
             }
             added = add(live, attempt, lines);
@@ -209,8 +216,12 @@ public class LiveLogs {
 
     /** Like {@link #accept}, then waits until the batch is stored: the answer of a unary AppendLogs. */
     public Ack acceptAndStore(String jobId, int attempt, List<LogLine> lines) {
+        return acceptAndStore(jobId, attempt, AgentLines.of(lines));
+    }
+
+    public Ack acceptAndStore(String jobId, int attempt, AgentLines lines) {
         Ack ack = accept(jobId, attempt, lines, null);
-        long last = lines.isEmpty() ? 0 : lines.get(lines.size() - 1).getSequence();
+        long last = lines.lastSequence();
         Live live = lives.get(UUID.fromString(jobId));
         if (live == null) {
             return ack;
@@ -263,7 +274,8 @@ public class LiveLogs {
             long bytes = 0;
             for (long o = offset; o < live.nextOffset && out.size() < limit && bytes < maxBytes; o++) {
                 BuildLogLine line = live.get((int) (o - live.tailStart));
-                bytes += line.getText().length() + line.getStage().length();
+                // Computed once per line and kept by the message, which needs it to be sent anyway.
+                bytes += line.getSerializedSize();
                 out.add(line);
             }
             return out;
@@ -339,70 +351,87 @@ public class LiveLogs {
     }
 
     /** Gives new lines their offsets, adds them to the tail and queues them for the store. Holds live's monitor. */
-    private boolean add(Live live, int attempt, List<LogLine> lines) {
-        List<BuildLogLine> accepted = new ArrayList<>();
+    private boolean add(Live live, int attempt, AgentLines lines) {
+        int n = lines.size();
+        BuildLogLine[] accepted = new BuildLogLine[n];
+        String[] texts = new String[n];
+        String[] stages = new String[n];
+        long[] readMicros = new long[n];
+        int count = 0;
         long first = live.nextOffset;
         long bytes = 0;
         boolean truncates = false;
+        long cap = liveTailSize.asLongValue();
+        long nowMicros = 0;
         String stage = null;
+        ByteString stageBytes = null;
         Budget budget = live.budget;
-        for (LogLine line : lines) {
-            if (line.getSequence() <= live.lastSequence) {
-                continue; // sent again after a reconnect: accepted already
-            }
-            live.lastSequence = line.getSequence();
-            boolean marker;
-            String text;
-            long size;
-            synchronized (budget) {
+        // The budget is shared by the build's platforms: taken once per batch, always inside live's monitor.
+        synchronized (budget) {
+            for (int i = 0; i < n; i++) {
+                long sequence = lines.sequences[i];
+                if (sequence <= live.lastSequence) {
+                    continue; // sent again after a reconnect: accepted already
+                }
+                live.lastSequence = sequence;
                 if (budget.truncated) {
                     continue;
                 }
-                text = clean(line.getText());
-                size = utf8Length(text) + 1;
-                marker = budget.bytes + size > maxBytesPerBuild;
+                String text = clean(lines.texts[i]);
+                long size = utf8Length(text) + 1;
+                boolean marker = budget.bytes + size > maxBytesPerBuild;
                 if (marker) {
                     budget.truncated = true;
                     text = String.format(TRUNCATED, maxBytesPerBuild);
                     size = text.length() + 1;
                 }
                 budget.bytes += size;
+                String lineStage = marker ? "" : lines.stages[i];
+                if (!lineStage.equals(stage)) {
+                    // Lines of one step share one stage string, sent as the same bytes to every follower.
+                    stage = lineStage.length() > MAX_STAGE_LENGTH ? lineStage.substring(0, MAX_STAGE_LENGTH) : lineStage;
+                    stageBytes = ByteString.copyFromUtf8(stage);
+                }
+                long micros = lines.readMicros[i];
+                if (micros == 0) {
+                    nowMicros = nowMicros == 0 ? nowMicros() : nowMicros;
+                    micros = nowMicros;
+                }
+                BuildLogLine out = BuildLogLine.newBuilder()
+                        .setPlatformBytes(live.platformBytes)
+                        .setOffset(live.nextOffset++)
+                        .setAttempt(attempt)
+                        .setStageBytes(stageBytes)
+                        .setText(text)
+                        // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
+                        .setTime(Timestamp.newBuilder()
+                                .setSeconds(Math.floorDiv(micros, 1_000_000L))
+                                .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
+                        .build();
+                accepted[count] = out;
+                texts[count] = text;
+                stages[count] = stage;
+                readMicros[count] = micros;
+                count++;
+                live.add(out, cap);
+                bytes += size;
+                truncates |= marker;
             }
-            String lineStage = marker ? "" : line.getStage();
-            if (lineStage.length() > MAX_STAGE_LENGTH) {
-                lineStage = lineStage.substring(0, MAX_STAGE_LENGTH);
-            }
-            // Lines of one step share one stage string in memory.
-            stage = lineStage.equals(stage) ? stage : lineStage;
-            // Microseconds, as the store keeps it: a line reads the same from the tail and from the store.
-            Timestamp time = Timestamps.fromMicros(Timestamps.toMicros(line.hasTime() ? line.getTime() : now()));
-            BuildLogLine out = BuildLogLine.newBuilder()
-                    .setPlatform(live.platform)
-                    .setOffset(live.nextOffset++)
-                    .setAttempt(attempt)
-                    .setStage(stage)
-                    .setText(text)
-                    .setTime(time)
-                    .build();
-            accepted.add(out);
-            live.add(out, liveTailSize.asLongValue());
-            bytes += size;
-            truncates |= marker;
         }
-        if (accepted.isEmpty()) {
+        if (count == 0) {
             // Every new line was past the cap: acknowledged with the last chunk still queued, or at once.
             LogStore.Chunk queued = live.unstored.peekLast();
             if (queued != null && queued.attempt() == attempt) {
                 live.unstored.removeLast();
-                live.unstored.add(new LogStore.Chunk(attempt, queued.firstOffset(), live.lastSequence, queued.lines(),
-                        queued.bytes(), queued.truncates()));
+                live.unstored.add(new LogStore.Chunk(attempt, queued.firstOffset(), live.lastSequence, queued.size(),
+                        queued.stages(), queued.texts(), queued.readMicros(), queued.bytes(), queued.truncates()));
             } else {
                 live.ackedSequence = live.lastSequence;
             }
             return false;
         }
         metrics.logBytes(live.platform, bytes);
-        live.unstored.add(new LogStore.Chunk(attempt, first, live.lastSequence, accepted, bytes, truncates));
+        live.unstored.add(new LogStore.Chunk(attempt, first, live.lastSequence, count, stages, texts, readMicros, bytes, truncates));
         if (!live.storing) {
             live.storing = true;
             writers.execute(() -> write(live));
@@ -438,7 +467,7 @@ public class LiveLogs {
             synchronized (live) {
                 for (int i = 0; i < chunks.size(); i++) {
                     LogStore.Chunk chunk = live.unstored.removeFirst();
-                    live.storedEnd = chunk.firstOffset() + chunk.lines().size();
+                    live.storedEnd = chunk.firstOffset() + chunk.size();
                     if (chunk.attempt() == live.attempt) {
                         live.ackedSequence = Math.max(live.ackedSequence, chunk.lastSequence());
                     }
@@ -503,9 +532,9 @@ public class LiveLogs {
         return bytes;
     }
 
-    private static Timestamp now() {
+    private static long nowMicros() {
         Instant now = Instant.now();
-        return Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     private static void sleep(long millis) {

@@ -35,6 +35,11 @@ public class LogFollower {
     private static final long IDLE_WAIT_MILLIS = 1_000;
     private static final long STATE_CHECK_MILLIS = 250;
     private static final long MAX_CHUNK_BYTES = 1024 * 1024;
+    /**
+     * Bytes of one message from the live tail: a watcher reads a message whole before it asks for
+     * more, so smaller messages let it read one while the next is on its way.
+     */
+    private static final long MAX_LIVE_CHUNK_BYTES = 128 * 1024;
 
     @Inject
     BuildStore store;
@@ -135,7 +140,7 @@ public class LogFollower {
         boolean sentAny = false;
         for (Map.Entry<UUID, String> pb : selected.entrySet()) {
             long from = next.get(pb.getKey());
-            List<BuildLogLine> lines = live.read(pb.getKey(), from, BATCH, MAX_CHUNK_BYTES);
+            List<BuildLogLine> lines = live.read(pb.getKey(), from, BATCH, MAX_LIVE_CHUNK_BYTES);
             if (lines == null) {
                 lines = QuarkusTransaction.requiringNew().call(() -> logs.read(pb.getKey(), pb.getValue(), from, BATCH));
             }

@@ -44,10 +44,12 @@ public class LogStore {
     Duration leaseTimeout;
 
     /**
-     * Lines {@link LiveLogs} accepted from one agent batch, with their offsets given: {@code lines}
-     * run from {@code firstOffset} without a gap; {@code lastSequence} is the batch's highest sequence.
+     * Lines {@link LiveLogs} accepted from one agent batch, with their offsets given: the first
+     * {@code size} entries of the columns run from {@code firstOffset} without a gap;
+     * {@code lastSequence} is the batch's highest sequence.
      */
-    public record Chunk(int attempt, long firstOffset, long lastSequence, List<BuildLogLine> lines, long bytes, boolean truncates) {
+    public record Chunk(int attempt, long firstOffset, long lastSequence, int size, String[] stages, String[] texts,
+                        long[] readMicros, long bytes, boolean truncates) {
     }
 
     /** What the stored platform build is now: its current attempt and state. */
@@ -67,7 +69,7 @@ public class LogStore {
         for (Chunk chunk : chunks) {
             List<Chunk> row = rows.isEmpty() ? null : rows.get(rows.size() - 1);
             if (row == null || row.get(0).attempt() != chunk.attempt()
-                    || row.stream().mapToInt(c -> c.lines().size()).sum() + chunk.lines().size() > MAX_LINES_PER_ROW) {
+                    || row.stream().mapToInt(Chunk::size).sum() + chunk.size() > MAX_LINES_PER_ROW) {
                 row = new ArrayList<>();
                 rows.add(row);
             }
@@ -79,18 +81,16 @@ public class LogStore {
                     "insert into log_chunk (platform_build_id, first_offset, attempt, stages, texts, read_micros) "
                             + "values (?, ?, ?, ?, ?, ?)")) {
                 for (List<Chunk> row : rows) {
-                    int size = row.stream().mapToInt(c -> c.lines().size()).sum();
+                    int size = row.stream().mapToInt(Chunk::size).sum();
                     String[] stages = new String[size];
                     String[] texts = new String[size];
                     long[] readMicros = new long[size];
                     int i = 0;
                     for (Chunk chunk : row) {
-                        for (BuildLogLine line : chunk.lines()) {
-                            stages[i] = line.getStage();
-                            texts[i] = line.getText();
-                            readMicros[i] = Timestamps.toMicros(line.getTime());
-                            i++;
-                        }
+                        System.arraycopy(chunk.stages(), 0, stages, i, chunk.size());
+                        System.arraycopy(chunk.texts(), 0, texts, i, chunk.size());
+                        System.arraycopy(chunk.readMicros(), 0, readMicros, i, chunk.size());
+                        i += chunk.size();
                     }
                     insert.setObject(1, platformBuildId);
                     insert.setLong(2, row.get(0).firstOffset());
@@ -105,7 +105,7 @@ public class LogStore {
             }
         });
         for (Chunk chunk : chunks) {
-            pb.logLines = Math.max(pb.logLines, chunk.firstOffset() + chunk.lines().size());
+            pb.logLines = Math.max(pb.logLines, chunk.firstOffset() + chunk.size());
             if (chunk.attempt() == pb.attempt) {
                 pb.logSequence = Math.max(pb.logSequence, chunk.lastSequence());
             }

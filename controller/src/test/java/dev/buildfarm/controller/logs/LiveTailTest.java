@@ -1,8 +1,10 @@
 package dev.buildfarm.controller.logs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.util.Timestamps;
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AppendLogsRequest;
 import dev.buildfarm.api.v1.AppendLogsResponse;
@@ -12,6 +14,7 @@ import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.FinishJobRequest;
 import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.LogChunk;
+import dev.buildfarm.api.v1.LogBatch;
 import dev.buildfarm.api.v1.LogLine;
 import dev.buildfarm.api.v1.StreamBuildLogsRequest;
 import dev.buildfarm.api.v1.Trigger;
@@ -19,6 +22,8 @@ import dev.buildfarm.controller.agent.AgentJobs;
 import dev.buildfarm.controller.build.BuildEntity;
 import dev.buildfarm.controller.build.BuildStore;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
@@ -96,12 +101,48 @@ class LiveTailTest {
         }
     }
 
+    /** The stage of sequence s: it changes within every batch. */
+    private static String stage(long s) {
+        return (s - 1) % PER_BATCH < PER_BATCH / 2 ? "Step 1/2 : FROM busybox" : "Step 2/2 : RUN seq";
+    }
+
+    private static long readMicros(long s) {
+        return 1_700_000_000_000_000L + s * 7;
+    }
+
+    /** Batch {@code index}: as columns (a LogBatch, as agents send) for odd indexes, else one LogLine per line. */
     private static AppendLogsRequest batch(String job, int attempt, int index) {
         AppendLogsRequest.Builder request = AppendLogsRequest.newBuilder().setJobId(job).setAttempt(attempt);
-        for (long s = (long) index * PER_BATCH + 1; s <= (long) (index + 1) * PER_BATCH; s++) {
-            request.addLines(LogLine.newBuilder().setSequence(s).setText("line " + s).setStage("Step 2/2 : RUN seq"));
+        long first = (long) index * PER_BATCH + 1;
+        LogBatch.Builder columns = LogBatch.newBuilder().setFirstSequence(first);
+        long micros = 0;
+        for (long s = first; s <= (long) (index + 1) * PER_BATCH; s++) {
+            if (index % 2 == 0) {
+                request.addLines(LogLine.newBuilder().setSequence(s).setText("line " + s).setStage(stage(s))
+                        .setTime(Timestamps.fromMicros(readMicros(s))));
+                continue;
+            }
+            if (s == first || !stage(s).equals(stage(s - 1))) {
+                columns.addStageStarts((int) (s - first)).addStages(stage(s));
+            }
+            columns.addTexts("line " + s).addReadMicros(readMicros(s) - micros);
+            micros = readMicros(s);
         }
-        return request.build();
+        return index % 2 == 0 ? request.build() : request.setBatch(columns).build();
+    }
+
+    @Test
+    void aBatchWhoseColumnsDisagreeIsInvalid() {
+        AgentServiceGrpc.AgentServiceBlockingStub agent = AgentServiceGrpc.newBlockingStub(channel);
+        LogBatch.Builder columns = LogBatch.newBuilder().setFirstSequence(1).addTexts("a").addTexts("b").addReadMicros(5);
+        AppendLogsRequest request = AppendLogsRequest.newBuilder().setJobId(java.util.UUID.randomUUID().toString())
+                .setAttempt(1).setBatch(columns).build();
+        assertThatThrownBy(() -> agent.appendLogs(request)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        AppendLogsRequest descending = request.toBuilder().setBatch(columns.addReadMicros(1)
+                .addStageStarts(1).addStages("x").addStageStarts(0).addStages("y")).build();
+        assertThatThrownBy(() -> agent.appendLogs(descending)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
     }
 
     @Test
@@ -159,6 +200,11 @@ class LiveTailTest {
                 .containsExactlyElementsOf(LongStream.range(0, LINES).boxed().toList());
         assertThat(fromStart.lines).extracting(BuildLogLine::getText)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, LINES).mapToObj(s -> "line " + s).toList());
+        assertThat(fromStart.lines).extracting(BuildLogLine::getStage)
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, LINES).mapToObj(LiveTailTest::stage).toList());
+        assertThat(fromStart.lines).extracting(l -> Timestamps.toMicros(l.getTime()))
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, LINES).mapToObj(LiveTailTest::readMicros).toList());
+        assertThat(fromStart.lines).extracting(BuildLogLine::getPlatform).containsOnly("linux/amd64");
         assertThat(fromMiddle.lines).extracting(BuildLogLine::getOffset)
                 .containsExactlyElementsOf(LongStream.range(LINES / 3, LINES).boxed().toList());
         // And what was stored is the same log, line for line.
