@@ -129,7 +129,8 @@ final class LogShipper {
             if (stream == null && !open()) {
                 return;
             }
-            while (!pending.isEmpty() && unackedBytes < windowBytes) {
+            // The stream may break inside onNext as well (direct executor): then stop, it reopens later.
+            while (stream != null && !pending.isEmpty() && unackedBytes < windowBytes) {
                 LogBatch.Builder batch = LogBatch.newBuilder().setFirstSequence(pending.peekFirst().sequence());
                 int count = 0;
                 long bytes = 0;
@@ -167,7 +168,7 @@ final class LogShipper {
         }
         unackedBytes = 0;
         int mine = ++generation;
-        stream = controller.shipLogs(new StreamObserver<>() {
+        StreamObserver<AppendLogsRequest> opened = controller.shipLogs(new StreamObserver<>() {
             @Override
             public void onNext(AppendLogsResponse response) {
                 acknowledged(mine, response);
@@ -183,6 +184,13 @@ final class LogShipper {
                 broken(mine, Status.UNAVAILABLE.withDescription("the controller ended the log stream"));
             }
         });
+        if (generation != mine) {
+            // It failed already, on this thread: the agent's channel calls back on the caller's thread
+            // (direct executor), and a call on a channel in TRANSIENT_FAILURE fails inside shipLogs().
+            // Keeping it would leave the lines on a dead call that nothing reopens.
+            return false;
+        }
+        stream = opened;
         return true;
     }
 
@@ -208,9 +216,11 @@ final class LogShipper {
     private void broken(int streamGeneration, Status status) {
         boolean cancel = false;
         synchronized (this) {
-            if (streamGeneration != generation || stream == null) {
+            // The current stream, or the one being opened (stream still null) when the call fails at once.
+            if (streamGeneration != generation) {
                 return;
             }
+            generation++;
             stream = null;
             if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
                 // The attempt lost its lease: nobody wants these lines any more.

@@ -13,9 +13,15 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
@@ -32,10 +38,14 @@ class LogShipperTest {
     record Received(long sequence, String text, String stage, long readMicros) {
     }
 
-    /** Records each stream's batches; acknowledges them, or breaks the first stream at its first batch. */
+    /**
+     * Records each stream's batches; acknowledges them, or breaks the first stream at its first batch,
+     * or (holding) answers nothing.
+     */
     static final class Controller extends AgentServiceGrpc.AgentServiceImplBase {
         final List<List<AppendLogsRequest>> streams = new CopyOnWriteArrayList<>();
         final AtomicInteger breakFirst = new AtomicInteger();
+        final AtomicBoolean holding = new AtomicBoolean();
 
         @Override
         public StreamObserver<AppendLogsRequest> shipLogs(StreamObserver<AppendLogsResponse> responses) {
@@ -47,6 +57,9 @@ class LogShipperTest {
                     mine.add(request);
                     if (breakFirst.getAndSet(0) == 1) {
                         responses.onError(Status.UNAVAILABLE.withDescription("controller restarting").asRuntimeException());
+                        return;
+                    }
+                    if (holding.get()) {
                         return;
                     }
                     LogBatch batch = request.getBatch();
@@ -69,15 +82,19 @@ class LogShipperTest {
     private final Controller controller = new Controller();
     private Server server;
     private ManagedChannel channel;
+    private ScheduledExecutorService session;
 
     private LogShipper start() throws Exception {
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(controller).build().start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().directExecutor().build();
         return new LogShipper(AgentServiceGrpc.newStub(channel), "job", 1, () -> { }, 8 << 20, SecretRedactor.of(List.of()));
     }
 
     @AfterEach
     void stop() {
+        if (session != null) {
+            session.shutdownNow();
+        }
         if (channel != null) {
             channel.shutdownNow();
         }
@@ -155,5 +172,49 @@ class LogShipperTest {
         assertThat(resent).extracting(Received::sequence).containsExactlyElementsOf(LongStream.rangeClosed(1, 100).boxed().toList());
         assertThat(resent).extracting(Received::text).first().isEqualTo("line 1");
         assertThat(resent).extracting(Received::stage).containsOnly("build");
+    }
+
+    @Test
+    void linesLeftUnacknowledgedByAControllerThatDiedReachItsSuccessorWhenTheBuildEndsMeanwhile() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Controller first = new Controller();
+        first.holding.set(true);
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(first).build().start();
+        // As the agent's Quarkus client builds it: a direct executor, so a call that fails at once
+        // (the channel in TRANSIENT_FAILURE) calls back on the thread that opens it.
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().directExecutor().build();
+        // As ControllerSession does while its Attach stream is broken.
+        session = Executors.newSingleThreadScheduledExecutor();
+        session.scheduleWithFixedDelay(channel::resetConnectBackoff, 1, 1, TimeUnit.SECONDS);
+        LogShipper log = new LogShipper(AgentServiceGrpc.newStub(channel), "job", 1, () -> { }, 8 << 20, SecretRedactor.of(List.of()));
+        log.stage("build");
+        for (int i = 1; i <= 5; i++) {
+            log.line("line " + i);
+        }
+        log.flush();
+        long sent = System.currentTimeMillis() + 5_000;
+        while (first.streams.isEmpty() || lines(first.streams.get(0)).size() < 5) {
+            assertThat(System.currentTimeMillis()).isLessThan(sent);
+            Thread.sleep(10);
+        }
+
+        // The controller dies with the lines unacknowledged, and the build ends while it is down.
+        server.shutdownNow().awaitTermination();
+        CompletableFuture<Long> closed = CompletableFuture.supplyAsync(() -> {
+            log.close(30_000);
+            return System.currentTimeMillis();
+        });
+        Thread.sleep(2_000);
+        Controller second = new Controller();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(second).build().start();
+        long restarted = System.currentTimeMillis();
+
+        assertThat(closed.get(40, TimeUnit.SECONDS) - restarted).isLessThan(5_000);
+        List<Received> delivered = second.streams.stream().flatMap(s -> lines(s).stream()).toList();
+        assertThat(delivered).extracting(Received::sequence).containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(delivered).extracting(Received::text).containsExactly("line 1", "line 2", "line 3", "line 4", "line 5");
     }
 }
