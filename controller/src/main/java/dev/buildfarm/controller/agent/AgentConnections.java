@@ -12,8 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -93,11 +94,15 @@ public class AgentConnections {
         timer.schedule(() -> takeBackUnattached(start), restartGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Takes back the jobs of agents that claimed them before {@code start} and have not attached since. */
+    /**
+     * Marks LOST, and takes back the jobs of, the agents known from before {@code start} (holding a
+     * lease claimed before it, or not LOST and not heard from since) that have not attached since.
+     */
     void takeBackUnattached(Instant start) {
         try {
-            List<String> holders = jobs.leaseHoldersClaimedBefore(start);
-            for (String agent : holders) {
+            Set<String> known = new TreeSet<>(jobs.leaseHoldersClaimedBefore(start));
+            known.addAll(agents.notLostSilentSince(start));
+            for (String agent : known) {
                 takeBackIfGone(agent, restartGrace);
             }
         } catch (RuntimeException e) {

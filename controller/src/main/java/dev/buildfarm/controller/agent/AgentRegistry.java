@@ -70,6 +70,12 @@ public class AgentRegistry {
         return silent.size();
     }
 
+    /** Agents not LOST that were last heard from before {@code time}. */
+    @Transactional
+    public List<String> notLostSilentSince(Instant time) {
+        return AgentEntity.<AgentEntity>list("state <> 'LOST' and lastSeenTime < ?1", time).stream().map(agent -> agent.name).toList();
+    }
+
     /**
      * Marks one agent LOST now (its connection closed for good); its next report revives it. Answers
      * the agent as it is now, if the farm knows it.

@@ -2,6 +2,8 @@ package dev.buildfarm.controller.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.buildfarm.api.v1.Agent;
+import dev.buildfarm.api.v1.AgentPlatform;
 import dev.buildfarm.api.v1.AgentServiceGrpc;
 import dev.buildfarm.api.v1.AttachRequest;
 import dev.buildfarm.api.v1.AttachResponse;
@@ -22,6 +24,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -45,6 +48,9 @@ class AgentConnectionsTest {
 
     @Inject
     AgentConnections connections;
+
+    @Inject
+    AgentRegistry agents;
 
     /** An agent process: its own connection, holding an Attach stream. */
     private static ManagedChannel attachedAgent(String agent) {
@@ -148,6 +154,28 @@ class AgentConnectionsTest {
         assertThat(kept.state).isEqualTo(BuildState.RUNNING);
         assertThat(kept.leaseExpireTime).isEqualTo(backLease);
         channel.shutdownNow();
+    }
+
+    @Test
+    void afterAStartAnIdleAgentThatDoesNotAttachAgainIsLostAndOneThatDoesIsNot() throws Exception {
+        String gone = "restart-idle-gone-" + UUID.randomUUID().toString().substring(0, 8);
+        String back = "restart-idle-back-" + UUID.randomUUID().toString().substring(0, 8);
+        for (String agent : List.of(gone, back)) {
+            agents.report(agent, List.of(AgentPlatform.newBuilder().setPlatform("linux/amd64").build()));
+        }
+        ManagedChannel channel = attachedAgent(back);
+        Thread.sleep(300);
+        Instant start = Instant.now();
+
+        connections.takeBackUnattached(start);
+
+        assertThat(stateOf(gone)).isEqualTo(Agent.State.LOST);
+        assertThat(stateOf(back)).isEqualTo(Agent.State.IDLE);
+        channel.shutdownNow();
+    }
+
+    private Agent.State stateOf(String agent) {
+        return agents.list().getAgentsList().stream().filter(a -> a.getName().equals(AgentEntity.NAME_PREFIX + agent)).findFirst().orElseThrow().getState();
     }
 
     @Test
