@@ -183,8 +183,8 @@ final class FaultBench {
                 Stats.ms(det.p99()), det.count()), "", null, "SIGKILL → ListAgents shows the agent LOST",
                 det.millisValues("detection_")));
         figures.add(new Figure("F4", "kill-to-rerun", String.format(Locale.ROOT, "p50 %s, p99 %s (n=%d)", Stats.ms(re.p50()), Stats.ms(re.p99()),
-                re.count()) + (afterEnd > 0 ? "; " + afterEnd + " kills landed just after the job had reported, nothing to rerun" : "")
-                + (noAttemptsLeft > 0 ? "; " + noAttemptsLeft + " kills took a job's last attempt (it failed AGENT_LOST), nothing to rerun" : ""),
+                re.count()) + (afterEnd > 0 ? "; " + kills(afterEnd) + " landed just after the job had reported, nothing to rerun" : "")
+                + (noAttemptsLeft > 0 ? "; " + kills(noAttemptsLeft) + " took a job's last attempt (it failed AGENT_LOST), nothing to rerun" : ""),
                 "p99 ≤ 15 s", re.count() == agentKills - afterEnd - noAttemptsLeft && re.p99() <= 15_000,
                 "SIGKILL → the killed agent's job claimed again as a new attempt (GetBuild)", re.millisValues("rerun_")));
         Stats q = Stats.of(requeued);
@@ -316,5 +316,9 @@ final class FaultBench {
         List<String> command = new ArrayList<>(List.of(script));
         command.addAll(List.of(args));
         Farm.run(command, Duration.ofMinutes(5));
+    }
+
+    private static String kills(long n) {
+        return n + (n == 1 ? " kill" : " kills");
     }
 }
