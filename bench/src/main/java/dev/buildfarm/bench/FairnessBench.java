@@ -58,7 +58,7 @@ final class FairnessBench {
         double ratio = floodStats.p50() / idleStats.p50();
         System.out.printf(Locale.ROOT, "fairness: fair-b queue wait idle %s, while fair-a floods %s, ratio %.2f%n",
                 idleStats.millis(), floodStats.millis(), ratio);
-        return List.of(new Figure("#5", "fair share: a quiet namespace's queue wait while another floods",
+        return List.of(new Figure("#6", "fair share: a quiet namespace's queue wait while another floods",
                 String.format(Locale.ROOT, "ratio %.2f (p50 %s flooded vs %s idle)", ratio, Stats.ms(floodStats.p50()), Stats.ms(idleStats.p50())),
                 "ratio ≤ 2", ratio <= 2,
                 String.format(Locale.ROOT, "%d fair-b builds one at a time (linux/amd64, FROM busybox + LABEL), on an idle farm and "
