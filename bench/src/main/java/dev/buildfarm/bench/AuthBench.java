@@ -5,8 +5,6 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
-import dev.buildfarm.api.v1.BuildSpec;
-import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -32,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class AuthBench {
 
-    private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
+    private static final List<String> PLATFORMS = Farm.ALL_PLATFORMS;
     private static final int MAX_OUTSTANDING = 64;
     private static final double WARM_UP_SECONDS = 5;
 
@@ -146,13 +144,6 @@ final class AuthBench {
     }
 
     private SubmitBuildRequest request(String gitUrl, String commit, String requestId) {
-        return SubmitBuildRequest.newBuilder()
-                .setRequestId(requestId)
-                .setSpec(BuildSpec.newBuilder()
-                        .setSource(GitSource.newBuilder().setUrl(gitUrl).setCommit(commit))
-                        .addAllPlatforms(PLATFORMS)
-                        .setRepository(farm.registry + "/bench/auth")
-                        .addTags("latest"))
-                .build();
+        return farm.pinnedRequest(gitUrl, commit, requestId, "bench/auth");
     }
 }

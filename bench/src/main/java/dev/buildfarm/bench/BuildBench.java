@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class BuildBench {
 
-    private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
+    private static final List<String> PLATFORMS = Farm.ALL_PLATFORMS;
 
     private final Farm farm;
     private final int noCacheRounds;

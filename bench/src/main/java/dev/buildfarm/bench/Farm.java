@@ -1,10 +1,13 @@
 package dev.buildfarm.bench;
 
 import dev.buildfarm.api.v1.Build;
+import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.BuildRuleServiceGrpc;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
 import dev.buildfarm.api.v1.CancelBuildRequest;
 import dev.buildfarm.api.v1.GetBuildRequest;
+import dev.buildfarm.api.v1.GitSource;
+import dev.buildfarm.api.v1.SubmitBuildRequest;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -38,6 +41,21 @@ final class Farm implements AutoCloseable {
     final String tlsCert = env("BUILDFARM_TLS_CERT", tlsDir.resolve("operator.crt").toString());
     final String tlsKey = env("BUILDFARM_TLS_KEY", tlsDir.resolve("operator.key").toString());
     final String registry = env("REGISTRY", "127.0.0.1:5000");
+
+    /** The four platforms of the farm, as the multi-platform benchmarks build them. */
+    static final List<String> ALL_PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
+
+    /** A four-platform build of a pinned commit, tagged latest in {@code <registry>/<path>}. */
+    SubmitBuildRequest pinnedRequest(String gitUrl, String commit, String requestId, String path) {
+        return SubmitBuildRequest.newBuilder()
+                .setRequestId(requestId)
+                .setSpec(BuildSpec.newBuilder()
+                        .setSource(GitSource.newBuilder().setUrl(gitUrl).setCommit(commit))
+                        .addAllPlatforms(ALL_PLATFORMS)
+                        .setRepository(registry + "/" + path)
+                        .addTags("latest"))
+                .build();
+    }
     final String baseImage = env("BASE_IMAGE", "127.0.0.1:5000/library/busybox:latest");
     final String kafka = env("KAFKA", "127.0.0.1:9092");
     final Path gitBase = Path.of(env("GIT_BASE", Path.of(env("BUILDFARM_STACK_DIR", ".stack"), "git").toString())).toAbsolutePath();

@@ -123,15 +123,7 @@ final class LogBench {
         }
         Farm.GitRepo repo = farm.gitRepo("bench-logs-warmup", Map.of("Dockerfile", "FROM " + farm.baseImage + "\nRUN seq 1 " + warmupLines + "\n"));
         try {
-            Build build = farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
-                    .setRequestId("bench-logs-" + UUID.randomUUID())
-                    .setSpec(BuildSpec.newBuilder()
-                            .setSource(GitSource.newBuilder().setUrl(repo.url()).setRef("main"))
-                            .addPlatforms(PLATFORM)
-                            .setRepository(farm.registry + "/bench/logs")
-                            .addTags("warmup")
-                            .setNoCache(true))
-                    .build());
+            Build build = submit(repo, "warmup");
             long[] received = new long[1];
             CountDownLatch done = new CountDownLatch(1);
             farm.buildsAsync().streamBuildLogs(StreamBuildLogsRequest.newBuilder()
@@ -204,19 +196,23 @@ final class LogBench {
         }
     }
 
-    private List<Figure> measure(Farm.GitRepo repo) throws Exception {
-        System.out.printf(Locale.ROOT, "logs: one %s build printing %,d lines (RUN seq 1 %d), follower from submit%n",
-                PLATFORM, lines, lines);
-        Build build = farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
+    /** The repository's Dockerfile on PLATFORM, without cache: a cached step prints nothing. */
+    private Build submit(Farm.GitRepo repo, String tag) {
+        return farm.builds().submitBuild(SubmitBuildRequest.newBuilder()
                 .setRequestId("bench-logs-" + UUID.randomUUID())
                 .setSpec(BuildSpec.newBuilder()
                         .setSource(GitSource.newBuilder().setUrl(repo.url()).setRef("main"))
                         .addPlatforms(PLATFORM)
                         .setRepository(farm.registry + "/bench/logs")
-                        .addTags("latest")
-                        // The RUN must really run every time: a cached step prints nothing.
+                        .addTags(tag)
                         .setNoCache(true))
                 .build());
+    }
+
+    private List<Figure> measure(Farm.GitRepo repo) throws Exception {
+        System.out.printf(Locale.ROOT, "logs: one %s build printing %,d lines (RUN seq 1 %d), follower from submit%n",
+                PLATFORM, lines, lines);
+        Build build = submit(repo, "latest");
         Received seen = new Received(lines);
         CountDownLatch done = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();

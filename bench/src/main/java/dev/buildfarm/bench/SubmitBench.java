@@ -8,9 +8,7 @@ import dev.buildfarm.api.v1.Agent;
 import dev.buildfarm.api.v1.AgentPlatform;
 import dev.buildfarm.api.v1.Build;
 import dev.buildfarm.api.v1.BuildServiceGrpc;
-import dev.buildfarm.api.v1.BuildSpec;
 import dev.buildfarm.api.v1.CancelBuildRequest;
-import dev.buildfarm.api.v1.GitSource;
 import dev.buildfarm.api.v1.ListAgentsRequest;
 import dev.buildfarm.api.v1.SubmitBuildRequest;
 import io.grpc.ManagedChannel;
@@ -70,7 +68,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 final class SubmitBench {
 
-    private static final List<String> PLATFORMS = List.of("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6");
+    private static final List<String> PLATFORMS = Farm.ALL_PLATFORMS;
     /** Open loop: more calls than this outstanding and the sender waits (the wait still counts as latency). */
     private static final int MAX_OUTSTANDING = 256;
     /** Open loop: a sender this far behind its schedule stops; the farm cannot take the rate, and the rest is not sent. */
@@ -214,14 +212,7 @@ final class SubmitBench {
     }
 
     private SubmitBuildRequest request(String gitUrl, String commit, String requestId) {
-        return SubmitBuildRequest.newBuilder()
-                .setRequestId(requestId)
-                .setSpec(BuildSpec.newBuilder()
-                        .setSource(GitSource.newBuilder().setUrl(gitUrl).setCommit(commit))
-                        .addAllPlatforms(PLATFORMS)
-                        .setRepository(farm.registry + "/bench/submit")
-                        .addTags("latest"))
-                .build();
+        return farm.pinnedRequest(gitUrl, commit, requestId, "bench/submit");
     }
 
     /** Closed loop: `concurrency` calls in flight until the time is up; counts answers that arrived in time. */
