@@ -136,7 +136,7 @@ public final class Bench {
         System.out.print(report.markdown());
         System.out.println();
         System.out.println("written: " + written + " (and .json; latest.md, latest.json beside it)");
-        // gRPC and Kafka threads must not keep exec:java waiting.
+        // gRPC and Kafka threads must not keep the JVM waiting.
         System.exit(ok ? 0 : 1);
     }
 

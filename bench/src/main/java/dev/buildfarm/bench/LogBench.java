@@ -47,8 +47,11 @@ final class LogBench {
 
     private final Farm farm;
     private final int lines = Farm.envInt("BENCH_LOG_LINES", 100_000);
-    /** Lines of an unmeasured build first, so the log path is compiled as in a farm that has run a while (0: none). */
-    private final int warmupLines = Farm.envInt("BENCH_LOG_WARMUP_LINES", 50_000);
+    /**
+     * Unmeasured builds of the same kind first, followed the same way, so the log path of the
+     * controller, the agent and this watcher is compiled as in a farm that has run a while (0: none).
+     */
+    private final int warmupBuilds = Farm.envInt("BENCH_LOG_WARMUP_BUILDS", 3);
     private final List<String> diagnosis;
     private final Processes processes;
     private final boolean profile;
@@ -75,6 +78,19 @@ final class LogBench {
             receivedMicros = new long[capacity];
             offsets = new long[capacity];
         }
+
+        /** Received − read, per line. */
+        double[] latencyMillis() {
+            double[] latency = new double[count];
+            for (int i = 0; i < count; i++) {
+                latency[i] = (receivedMicros[i] - readMicros[i]) / 1000.0;
+            }
+            return latency;
+        }
+    }
+
+    /** A follower's stream: what it saw, its end, and its failure if it failed. */
+    private record Following(Received seen, CountDownLatch done, AtomicReference<Throwable> failure) {
     }
 
     List<Figure> run() throws Exception {
@@ -89,7 +105,7 @@ final class LogBench {
         Thread peakThread = new Thread(peaks, "rss-sampler");
         peakThread.setDaemon(true);
         try {
-            warmUp();
+            warmUp(repo);
             if (profile) {
                 for (Map.Entry<String, Long> service : pids.entrySet()) {
                     profilers.put(service.getKey(), Profiler.start(service.getValue(), service.getKey() + "-logs"));
@@ -116,40 +132,18 @@ final class LogBench {
         }
     }
 
-    /** One unmeasured build of the same kind, followed to its end. */
-    private void warmUp() throws Exception {
-        if (warmupLines <= 0) {
-            return;
-        }
-        Farm.GitRepo repo = farm.gitRepo("bench-logs-warmup", Map.of("Dockerfile", "FROM " + farm.baseImage + "\nRUN seq 1 " + warmupLines + "\n"));
-        try {
+    /** Unmeasured builds of the measured kind, each followed to its end; their latency shows the JIT settling. */
+    private void warmUp(Farm.GitRepo repo) throws Exception {
+        for (int round = 1; round <= warmupBuilds; round++) {
             Build build = submit(repo, "warmup");
-            long[] received = new long[1];
-            CountDownLatch done = new CountDownLatch(1);
-            farm.buildsAsync().streamBuildLogs(StreamBuildLogsRequest.newBuilder()
-                    .setName(build.getName()).setPlatform(PLATFORM).setFollow(true).build(), new StreamObserver<>() {
-                        @Override
-                        public void onNext(LogChunk chunk) {
-                            received[0] += chunk.getLinesCount();
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            done.countDown();
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            done.countDown();
-                        }
-                    });
-            if (!done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS)) {
+            Following following = follow(build);
+            if (!following.done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS)) {
                 farm.cancelQuietly(build.getName());
             }
-            System.out.printf(Locale.ROOT, "logs: warm-up build of %,d lines ended %s (%,d lines followed)%n",
-                    warmupLines, farm.get(build.getName()).getState(), received[0]);
-        } finally {
-            repo.delete();
+            Received seen = following.seen;
+            String latency = seen.count == 0 ? "no RUN line" : "latency " + new Stats(seen.latencyMillis()).millis();
+            System.out.printf(Locale.ROOT, "logs: warm-up build %d of %d ended %s (%,d RUN lines followed, %s)%n",
+                    round, warmupBuilds, farm.get(build.getName()).getState(), seen.count, latency);
         }
     }
 
@@ -213,6 +207,63 @@ final class LogBench {
         System.out.printf(Locale.ROOT, "logs: one %s build printing %,d lines (RUN seq 1 %d), follower from submit%n",
                 PLATFORM, lines, lines);
         Build build = submit(repo, "latest");
+        Following following = follow(build);
+        Received seen = following.seen();
+        CountDownLatch done = following.done();
+        AtomicReference<Throwable> failure = following.failure();
+        Processes.CpuWindow cpu = new Processes.CpuWindow(accounted());
+        StoredSampler sampler = new StoredSampler(build.getName());
+        Thread samplerThread = new Thread(sampler, "stored-sampler");
+        samplerThread.setDaemon(true);
+        if (SAMPLE_MILLIS > 0) {
+            samplerThread.start();
+        }
+        boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
+        String cpuUsed = cpu.summary();
+        sampler.stop = true;
+        samplerThread.join(5_000);
+        System.out.println("logs: CPU from submit to the stream's end, " + cpuUsed);
+        diagnosis.add("T5 CPU from submit to the follower's end, " + cpuUsed + ".");
+        if (!finished) {
+            farm.cancelQuietly(build.getName());
+            throw new IllegalStateException("the log stream of " + build.getName() + " did not end in time; "
+                    + seen.count + " of " + lines + " lines received");
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("the log stream of " + build.getName() + " failed", failure.get());
+        }
+        Build after = farm.get(build.getName());
+        System.out.printf(Locale.ROOT, "logs: %s ended %s; %,d of %,d RUN lines received in %,d chunks, %d out of order%n",
+                build.getName(), after.getState(), seen.count, lines, seen.chunks, seen.outOfOrder);
+        if (seen.count == 0) {
+            throw new IllegalStateException("no RUN line was received; build " + after.getState() + ": " + after.getFailureReason());
+        }
+
+        int n = seen.count;
+        double[] latency = seen.latencyMillis();
+        Stats stats = new Stats(latency);
+        double receiveSpan = (seen.receivedMicros[n - 1] - seen.receivedMicros[0]) / 1e6;
+        double readSpan = (seen.readMicros[n - 1] - seen.readMicros[0]) / 1e6;
+        double linesPerSecond = n / receiveSpan;
+        diagnose(seen, latency, sampler, readSpan, receiveSpan);
+
+        String conditions = String.format(Locale.ROOT,
+                "1 build, %s native, `RUN seq 1 %d` on busybox, no cache, after %d unmeasured warm-up builds of the same; "
+                        + "1 follower (platform, follow) from submit; %,d lines; agent log-flush-interval 20 ms, batches pipelined%s",
+                PLATFORM, lines, warmupBuilds, n,
+                SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
+        boolean complete = n == lines && seen.outOfOrder == 0;
+        return List.of(
+                new Figure("T5", "log line latency, agent read → watcher received", stats.millis(), "p99 ≤ 200 ms",
+                        complete && stats.p99() <= 200, conditions + (complete ? "" : "; INCOMPLETE stream"), Map.of())
+                        .withValues(stats.millisValues("")),
+                new Figure("T5", "sustained log lines/s, one build", String.format(Locale.ROOT, "%,.0f lines/s (%,d lines in %.2f s; agent read them in %.2f s)",
+                        linesPerSecond, n, receiveSpan, readSpan), "≥ 50,000 lines/s", complete && linesPerSecond >= 50_000, conditions, Map.of())
+                        .withValues(Figure.values("lines_per_second", linesPerSecond, "lines", n)));
+    }
+
+    /** A follower (platform, follow) of the build's RUN lines, from now. */
+    private Following follow(Build build) {
         Received seen = new Received(lines);
         CountDownLatch done = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -251,58 +302,7 @@ final class LogBench {
                         done.countDown();
                     }
                 });
-        Processes.CpuWindow cpu = new Processes.CpuWindow(accounted());
-        StoredSampler sampler = new StoredSampler(build.getName());
-        Thread samplerThread = new Thread(sampler, "stored-sampler");
-        samplerThread.setDaemon(true);
-        if (SAMPLE_MILLIS > 0) {
-            samplerThread.start();
-        }
-        boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
-        String cpuUsed = cpu.summary();
-        sampler.stop = true;
-        samplerThread.join(5_000);
-        System.out.println("logs: CPU from submit to the stream's end, " + cpuUsed);
-        diagnosis.add("T5 CPU from submit to the follower's end, " + cpuUsed + ".");
-        if (!finished) {
-            farm.cancelQuietly(build.getName());
-            throw new IllegalStateException("the log stream of " + build.getName() + " did not end in time; "
-                    + seen.count + " of " + lines + " lines received");
-        }
-        if (failure.get() != null) {
-            throw new IllegalStateException("the log stream of " + build.getName() + " failed", failure.get());
-        }
-        Build after = farm.get(build.getName());
-        System.out.printf(Locale.ROOT, "logs: %s ended %s; %,d of %,d RUN lines received in %,d chunks, %d out of order%n",
-                build.getName(), after.getState(), seen.count, lines, seen.chunks, seen.outOfOrder);
-        if (seen.count == 0) {
-            throw new IllegalStateException("no RUN line was received; build " + after.getState() + ": " + after.getFailureReason());
-        }
-
-        int n = seen.count;
-        double[] latency = new double[n];
-        for (int i = 0; i < n; i++) {
-            latency[i] = (seen.receivedMicros[i] - seen.readMicros[i]) / 1000.0;
-        }
-        Stats stats = new Stats(latency);
-        double receiveSpan = (seen.receivedMicros[n - 1] - seen.receivedMicros[0]) / 1e6;
-        double readSpan = (seen.readMicros[n - 1] - seen.readMicros[0]) / 1e6;
-        double linesPerSecond = n / receiveSpan;
-        diagnose(seen, latency, sampler, readSpan, receiveSpan);
-
-        String conditions = String.format(Locale.ROOT,
-                "1 build, %s native, `RUN seq 1 %d` on busybox, no cache, after an unmeasured warm-up build of %,d lines; "
-                        + "1 follower (platform, follow) from submit; %,d lines; agent log-flush-interval 20 ms, batches pipelined%s",
-                PLATFORM, lines, warmupLines, n,
-                SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
-        boolean complete = n == lines && seen.outOfOrder == 0;
-        return List.of(
-                new Figure("T5", "log line latency, agent read → watcher received", stats.millis(), "p99 ≤ 200 ms",
-                        complete && stats.p99() <= 200, conditions + (complete ? "" : "; INCOMPLETE stream"), Map.of())
-                        .withValues(stats.millisValues("")),
-                new Figure("T5", "sustained log lines/s, one build", String.format(Locale.ROOT, "%,.0f lines/s (%,d lines in %.2f s; agent read them in %.2f s)",
-                        linesPerSecond, n, receiveSpan, readSpan), "≥ 50,000 lines/s", complete && linesPerSecond >= 50_000, conditions, Map.of())
-                        .withValues(Figure.values("lines_per_second", linesPerSecond, "lines", n)));
+        return new Following(seen, done, failure);
     }
 
     /** Where the time goes: latency over the run, and the split at the moment lines were stored. */
