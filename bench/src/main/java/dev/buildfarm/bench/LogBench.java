@@ -89,8 +89,17 @@ final class LogBench {
         }
     }
 
-    /** A follower's stream: what it saw, its end, and its failure if it failed. */
-    private record Following(Received seen, CountDownLatch done, AtomicReference<Throwable> failure) {
+    /**
+     * A follower's stream: what it saw, its end, and its failure if it failed; the stored-line
+     * sampler runs beside every followed build, warm-up or measured, so each sees the same load.
+     */
+    private record Following(Received seen, CountDownLatch done, AtomicReference<Throwable> failure, StoredSampler sampler) {
+        /** Waits for the stream's end, then stops the sampler. */
+        boolean await() throws InterruptedException {
+            boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
+            sampler.stop();
+            return finished;
+        }
     }
 
     List<Figure> run() throws Exception {
@@ -137,7 +146,7 @@ final class LogBench {
         for (int round = 1; round <= warmupBuilds; round++) {
             Build build = submit(repo, "warmup");
             Following following = follow(build);
-            if (!following.done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS)) {
+            if (!following.await()) {
                 farm.cancelQuietly(build.getName());
             }
             Received seen = following.seen;
@@ -207,21 +216,12 @@ final class LogBench {
         System.out.printf(Locale.ROOT, "logs: one %s build printing %,d lines (RUN seq 1 %d), follower from submit%n",
                 PLATFORM, lines, lines);
         Build build = submit(repo, "latest");
+        Processes.CpuWindow cpu = new Processes.CpuWindow(accounted());
         Following following = follow(build);
         Received seen = following.seen();
-        CountDownLatch done = following.done();
-        AtomicReference<Throwable> failure = following.failure();
-        Processes.CpuWindow cpu = new Processes.CpuWindow(accounted());
-        StoredSampler sampler = new StoredSampler(build.getName());
-        Thread samplerThread = new Thread(sampler, "stored-sampler");
-        samplerThread.setDaemon(true);
-        if (SAMPLE_MILLIS > 0) {
-            samplerThread.start();
-        }
-        boolean finished = done.await(Farm.envInt("BENCH_LOG_TIMEOUT_SECONDS", 600), TimeUnit.SECONDS);
+        StoredSampler sampler = following.sampler();
+        boolean finished = following.await();
         String cpuUsed = cpu.summary();
-        sampler.stop = true;
-        samplerThread.join(5_000);
         System.out.println("logs: CPU from submit to the stream's end, " + cpuUsed);
         diagnosis.add("T5 CPU from submit to the follower's end, " + cpuUsed + ".");
         if (!finished) {
@@ -229,8 +229,8 @@ final class LogBench {
             throw new IllegalStateException("the log stream of " + build.getName() + " did not end in time; "
                     + seen.count + " of " + lines + " lines received");
         }
-        if (failure.get() != null) {
-            throw new IllegalStateException("the log stream of " + build.getName() + " failed", failure.get());
+        if (following.failure().get() != null) {
+            throw new IllegalStateException("the log stream of " + build.getName() + " failed", following.failure().get());
         }
         Build after = farm.get(build.getName());
         System.out.printf(Locale.ROOT, "logs: %s ended %s; %,d of %,d RUN lines received in %,d chunks, %d out of order%n",
@@ -302,7 +302,9 @@ final class LogBench {
                         done.countDown();
                     }
                 });
-        return new Following(seen, done, failure);
+        StoredSampler sampler = new StoredSampler(build.getName());
+        sampler.start();
+        return new Following(seen, done, failure, sampler);
     }
 
     /** Where the time goes: latency over the run, and the split at the moment lines were stored. */
@@ -373,11 +375,26 @@ final class LogBench {
     private final class StoredSampler implements Runnable {
         private final String buildName;
         private final List<long[]> samples = new ArrayList<>();
-        volatile boolean stop;
+        private final Thread thread = new Thread(this, "stored-sampler");
+        private volatile boolean stop;
         volatile String error = "";
 
         StoredSampler(String buildName) {
             this.buildName = buildName;
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            if (SAMPLE_MILLIS > 0) {
+                thread.start();
+            }
+        }
+
+        void stop() throws InterruptedException {
+            stop = true;
+            if (thread.isAlive()) {
+                thread.join(5_000);
+            }
         }
 
         @Override
