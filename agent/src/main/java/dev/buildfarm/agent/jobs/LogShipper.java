@@ -81,6 +81,10 @@ final class LogShipper {
         // What the line adds to a batch: its text, and its read time and framing at most.
         int bytes = CodedOutputStream.computeStringSizeNoTag(kept) + 12;
         pending.add(new Line(++sequence, kept, stage, now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000, bytes));
+        if (pending.size() >= MAX_BATCH) {
+            // A burst fills a batch long before the flush timer: it goes now rather than waiting.
+            send();
+        }
     }
 
     /** Sends what is pending, as far as the window allows (the flush timer calls it). */

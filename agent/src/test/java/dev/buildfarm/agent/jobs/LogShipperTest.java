@@ -155,6 +155,30 @@ class LogShipperTest {
     }
 
     @Test
+    void aFullBatchGoesAtOnceAndAPartialOneWaitsForTheFlush() throws Exception {
+        LogShipper log = start();
+        log.stage("build");
+        for (int i = 1; i <= 5_001; i++) {
+            log.line(Integer.toString(i));
+        }
+        // No flush() yet: the first 5,000 lines filled a batch, and it went as the 5,000th was read.
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (received() < 5_000 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(200);
+        assertThat(received()).isEqualTo(5_000);
+        log.flush();
+        log.close(10_000);
+        assertThat(lines(controller.streams.get(0))).extracting(Received::sequence)
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, 5_001).boxed().toList());
+    }
+
+    private int received() {
+        return controller.streams.stream().mapToInt(stream -> lines(stream).size()).sum();
+    }
+
+    @Test
     void linesOfABrokenStreamAreSentAgainOnTheNext() throws Exception {
         LogShipper log = start();
         controller.breakFirst.set(1);
