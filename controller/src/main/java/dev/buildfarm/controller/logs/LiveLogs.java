@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -39,6 +40,10 @@ import org.jboss.logging.Logger;
  * store up to where the tail begins, then the tail. Lines accepted here are always stored (retried
  * while this process lives); an agent resends what was not acknowledged, and sequences seen are
  * dropped. A platform build's tail is dropped once it has ended and everything is stored.
+ *
+ * <p>The tail and the store queue share the accepted chunks, held as columns (a string per line,
+ * read times in a long[]); a follower's messages are made as it reads. A message per line held in
+ * the tail made a burst several objects a line for the collector to copy, in pauses on the log path.
  */
 @ApplicationScoped
 public class LiveLogs {
@@ -47,8 +52,8 @@ public class LiveLogs {
     static final String TRUNCATED = "[buildfarm] log truncated: this build's log reached %d bytes; later lines are dropped";
     private static final int MAX_LINE_BYTES = 64 * 1024;
     private static final int MAX_STAGE_LENGTH = 255;
-    /** What a held line costs besides its text, roughly: message, timestamp and string objects. */
-    private static final long LINE_OVERHEAD = 120;
+    /** What a held line costs besides its text's characters, roughly: the string and its slots in the columns. */
+    private static final long LINE_OVERHEAD = 64;
     private static final long IDLE_NANOS = 60_000_000_000L;
     private static final long QUIET_NANOS = 2_000_000_000L;
 
@@ -94,10 +99,8 @@ public class LiveLogs {
         long nextOffset;
         /** Lines below this offset are stored. */
         long storedEnd;
-        /** The tail: lines [tailStart, nextOffset), a ring. */
-        BuildLogLine[] ring = new BuildLogLine[1024];
-        int head;
-        int size;
+        /** The tail: lines [tailStart, nextOffset), as the chunks that accepted them, by first offset. */
+        final TreeMap<Long, LogStore.Chunk> tail = new TreeMap<>();
         long tailStart;
         long tailBytes;
         final ArrayDeque<LogStore.Chunk> unstored = new ArrayDeque<>();
@@ -122,35 +125,24 @@ public class LiveLogs {
             this.tailStart = at.lines();
         }
 
-        void add(BuildLogLine line, long cap) {
-            if (size == ring.length) {
-                BuildLogLine[] bigger = new BuildLogLine[ring.length * 2];
-                for (int i = 0; i < size; i++) {
-                    bigger[i] = get(i);
-                }
-                ring = bigger;
-                head = 0;
-            }
-            ring[(head + size) & (ring.length - 1)] = line;
-            size++;
-            tailBytes += cost(line);
+        void add(LogStore.Chunk chunk, long cap) {
+            tail.put(chunk.firstOffset(), chunk);
+            tailBytes += cost(chunk);
             trim(cap);
         }
 
-        /** Only stored lines leave the tail: a follower behind it finds them in the store. Lines not
+        /** Only stored chunks leave the tail: a follower behind it finds them in the store. Chunks not
          *  stored yet are held anyway (queued for the store), so keeping them costs nothing more. */
         void trim(long cap) {
-            while (tailBytes > cap && size > 1 && tailStart < storedEnd) {
-                tailBytes -= cost(ring[head]);
-                ring[head] = null;
-                head = (head + 1) & (ring.length - 1);
-                size--;
-                tailStart++;
+            while (tailBytes > cap && tail.size() > 1) {
+                LogStore.Chunk first = tail.firstEntry().getValue();
+                if (first.firstOffset() + first.size() > storedEnd) {
+                    return;
+                }
+                tail.pollFirstEntry();
+                tailBytes -= cost(first);
+                tailStart = tail.firstKey();
             }
-        }
-
-        BuildLogLine get(int i) {
-            return ring[(head + i) & (ring.length - 1)];
         }
 
         Ack ack() {
@@ -166,8 +158,12 @@ public class LiveLogs {
         return t;
     });
 
-    private static long cost(BuildLogLine line) {
-        return line.getText().length() + LINE_OVERHEAD;
+    private static long cost(LogStore.Chunk chunk) {
+        long bytes = 0;
+        for (int i = 0; i < chunk.size(); i++) {
+            bytes += chunk.texts()[i].length() + LINE_OVERHEAD;
+        }
+        return bytes;
     }
 
     /**
@@ -272,11 +268,33 @@ public class LiveLogs {
             }
             List<BuildLogLine> out = new ArrayList<>();
             long bytes = 0;
-            for (long o = offset; o < live.nextOffset && out.size() < limit && bytes < maxBytes; o++) {
-                BuildLogLine line = live.get((int) (o - live.tailStart));
-                // Computed once per line and kept by the message, which needs it to be sent anyway.
-                bytes += line.getSerializedSize();
-                out.add(line);
+            String stage = null;
+            ByteString stageBytes = null;
+            long o = offset;
+            while (o < live.nextOffset && out.size() < limit && bytes < maxBytes) {
+                LogStore.Chunk chunk = live.tail.floorEntry(o).getValue();
+                for (int i = (int) (o - chunk.firstOffset()); i < chunk.size() && out.size() < limit && bytes < maxBytes; i++, o++) {
+                    if (!chunk.stages()[i].equals(stage)) {
+                        // Lines of one step share one stage string, sent as the same bytes.
+                        stage = chunk.stages()[i];
+                        stageBytes = ByteString.copyFromUtf8(stage);
+                    }
+                    long micros = chunk.readMicros()[i];
+                    BuildLogLine line = BuildLogLine.newBuilder()
+                            .setPlatformBytes(live.platformBytes)
+                            .setOffset(o)
+                            .setAttempt(chunk.attempt())
+                            .setStageBytes(stageBytes)
+                            .setText(chunk.texts()[i])
+                            // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
+                            .setTime(Timestamp.newBuilder()
+                                    .setSeconds(Math.floorDiv(micros, 1_000_000L))
+                                    .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
+                            .build();
+                    // Computed once per line and kept by the message, which needs it to be sent anyway.
+                    bytes += line.getSerializedSize();
+                    out.add(line);
+                }
             }
             return out;
         }
@@ -353,7 +371,6 @@ public class LiveLogs {
     /** Gives new lines their offsets, adds them to the tail and queues them for the store. Holds live's monitor. */
     private boolean add(Live live, int attempt, AgentLines lines) {
         int n = lines.size();
-        BuildLogLine[] accepted = new BuildLogLine[n];
         String[] texts = new String[n];
         String[] stages = new String[n];
         long[] readMicros = new long[n];
@@ -364,7 +381,6 @@ public class LiveLogs {
         long cap = liveTailSize.asLongValue();
         long nowMicros = 0;
         String stage = null;
-        ByteString stageBytes = null;
         Budget budget = live.budget;
         // The budget is shared by the build's platforms: taken once per batch, always inside live's monitor.
         synchronized (budget) {
@@ -388,32 +404,19 @@ public class LiveLogs {
                 budget.bytes += size;
                 String lineStage = marker ? "" : lines.stages[i];
                 if (!lineStage.equals(stage)) {
-                    // Lines of one step share one stage string, sent as the same bytes to every follower.
+                    // Lines of one step share one stage string.
                     stage = lineStage.length() > MAX_STAGE_LENGTH ? lineStage.substring(0, MAX_STAGE_LENGTH) : lineStage;
-                    stageBytes = ByteString.copyFromUtf8(stage);
                 }
                 long micros = lines.readMicros[i];
                 if (micros == 0) {
                     nowMicros = nowMicros == 0 ? nowMicros() : nowMicros;
                     micros = nowMicros;
                 }
-                BuildLogLine out = BuildLogLine.newBuilder()
-                        .setPlatformBytes(live.platformBytes)
-                        .setOffset(live.nextOffset++)
-                        .setAttempt(attempt)
-                        .setStageBytes(stageBytes)
-                        .setText(text)
-                        // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
-                        .setTime(Timestamp.newBuilder()
-                                .setSeconds(Math.floorDiv(micros, 1_000_000L))
-                                .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
-                        .build();
-                accepted[count] = out;
+                live.nextOffset++;
                 texts[count] = text;
                 stages[count] = stage;
                 readMicros[count] = micros;
                 count++;
-                live.add(out, cap);
                 bytes += size;
                 truncates |= marker;
             }
@@ -431,7 +434,9 @@ public class LiveLogs {
             return false;
         }
         metrics.logBytes(live.platform, bytes);
-        live.unstored.add(new LogStore.Chunk(attempt, first, live.lastSequence, count, stages, texts, readMicros, bytes, truncates));
+        LogStore.Chunk chunk = new LogStore.Chunk(attempt, first, live.lastSequence, count, stages, texts, readMicros, bytes, truncates);
+        live.unstored.add(chunk);
+        live.add(chunk, cap);
         if (!live.storing) {
             live.storing = true;
             writers.execute(() -> write(live));
