@@ -258,6 +258,8 @@ public class LiveLogs {
         if (live == null) {
             return null;
         }
+        long end;
+        List<LogStore.Chunk> chunks;
         synchronized (live) {
             if (offset < live.tailStart) {
                 return null;
@@ -266,38 +268,47 @@ public class LiveLogs {
                 // Nothing written here lately: the agent may be writing through another controller.
                 return null;
             }
-            List<BuildLogLine> out = new ArrayList<>();
-            long bytes = 0;
-            String stage = null;
-            ByteString stageBytes = null;
-            long o = offset;
-            while (o < live.nextOffset && out.size() < limit && bytes < maxBytes) {
-                LogStore.Chunk chunk = live.tail.floorEntry(o).getValue();
-                for (int i = (int) (o - chunk.firstOffset()); i < chunk.size() && out.size() < limit && bytes < maxBytes; i++, o++) {
-                    if (!chunk.stages()[i].equals(stage)) {
-                        // Lines of one step share one stage string, sent as the same bytes.
-                        stage = chunk.stages()[i];
-                        stageBytes = ByteString.copyFromUtf8(stage);
-                    }
-                    long micros = chunk.readMicros()[i];
-                    BuildLogLine line = BuildLogLine.newBuilder()
-                            .setPlatformBytes(live.platformBytes)
-                            .setOffset(o)
-                            .setAttempt(chunk.attempt())
-                            .setStageBytes(stageBytes)
-                            .setText(chunk.texts()[i])
-                            // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
-                            .setTime(Timestamp.newBuilder()
-                                    .setSeconds(Math.floorDiv(micros, 1_000_000L))
-                                    .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
-                            .build();
-                    // Computed once per line and kept by the message, which needs it to be sent anyway.
-                    bytes += line.getSerializedSize();
-                    out.add(line);
-                }
+            end = Math.min(live.nextOffset, offset + limit);
+            if (offset >= end) {
+                return List.of();
             }
-            return out;
+            chunks = new ArrayList<>(live.tail.subMap(live.tail.floorKey(offset), true, end, false).values());
         }
+        // Chunks never change once accepted: the messages are made outside the monitor, which the
+        // agent's next batch is waiting for.
+        List<BuildLogLine> out = new ArrayList<>();
+        long bytes = 0;
+        String stage = null;
+        ByteString stageBytes = null;
+        long o = offset;
+        for (LogStore.Chunk chunk : chunks) {
+            if (o >= end || bytes >= maxBytes) {
+                break;
+            }
+            for (int i = (int) (o - chunk.firstOffset()); i < chunk.size() && o < end && bytes < maxBytes; i++, o++) {
+                if (!chunk.stages()[i].equals(stage)) {
+                    // Lines of one step share one stage string, sent as the same bytes.
+                    stage = chunk.stages()[i];
+                    stageBytes = ByteString.copyFromUtf8(stage);
+                }
+                long micros = chunk.readMicros()[i];
+                BuildLogLine line = BuildLogLine.newBuilder()
+                        .setPlatformBytes(live.platformBytes)
+                        .setOffset(o)
+                        .setAttempt(chunk.attempt())
+                        .setStageBytes(stageBytes)
+                        .setText(chunk.texts()[i])
+                        // Microseconds, as the store keeps them: a line reads the same from the tail and from the store.
+                        .setTime(Timestamp.newBuilder()
+                                .setSeconds(Math.floorDiv(micros, 1_000_000L))
+                                .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1_000))
+                        .build();
+                // Computed once per line and kept by the message, which needs it to be sent anyway.
+                bytes += line.getSerializedSize();
+                out.add(line);
+            }
+        }
+        return out;
     }
 
     /** The platform build has ended (its agent finished it): its tail goes once all is stored. */
