@@ -51,7 +51,7 @@ final class LogBench {
      * Unmeasured builds of the same kind first, followed the same way, so the log path of the
      * controller, the agent and this watcher is compiled as in a farm that has run a while (0: none).
      */
-    private final int warmupBuilds = Farm.envInt("BENCH_LOG_WARMUP_BUILDS", 3);
+    private final int warmupBuilds = Farm.envInt("BENCH_LOG_WARMUP_BUILDS", 5);
     private final List<String> diagnosis;
     private final Processes processes;
     private final boolean profile;
