@@ -249,7 +249,7 @@ final class LogBench {
 
         String conditions = String.format(Locale.ROOT,
                 "1 build, %s native, `RUN seq 1 %d` on busybox, no cache, after %d unmeasured warm-up builds of the same; "
-                        + "1 follower (platform, follow) from submit; %,d lines; agent log-flush-interval 20 ms, batches pipelined%s",
+                        + "1 follower (platform, follow) from submit; %,d lines; agent log-flush-interval 20 ms or a full batch of 5,000 lines, batches pipelined%s",
                 PLATFORM, lines, warmupBuilds, n,
                 SAMPLE_MILLIS > 0 ? "; store sampler every " + SAMPLE_MILLIS + " ms" : "");
         boolean complete = n == lines && seen.outOfOrder == 0;
