@@ -149,7 +149,7 @@ final class LogBench {
             if (!following.await()) {
                 farm.cancelQuietly(build.getName());
             }
-            Received seen = following.seen;
+            Received seen = following.seen();
             String latency = seen.count == 0 ? "no RUN line" : "latency " + new Stats(seen.latencyMillis()).millis();
             System.out.printf(Locale.ROOT, "logs: warm-up build %d of %d ended %s (%,d RUN lines followed, %s)%n",
                     round, warmupBuilds, farm.get(build.getName()).getState(), seen.count, latency);
