@@ -52,7 +52,7 @@ public class LiveLogs {
     static final String TRUNCATED = "[buildfarm] log truncated: this build's log reached %d bytes; later lines are dropped";
     private static final int MAX_LINE_BYTES = 64 * 1024;
     private static final int MAX_STAGE_LENGTH = 255;
-    /** What a held line costs besides its text's characters, roughly: the string and its slots in the columns. */
+    /** What a held line costs besides its text, roughly: the string and its slots in the columns. */
     private static final long LINE_OVERHEAD = 64;
     private static final long IDLE_NANOS = 60_000_000_000L;
     private static final long QUIET_NANOS = 2_000_000_000L;
@@ -158,12 +158,9 @@ public class LiveLogs {
         return t;
     });
 
+    /** The chunk's text bytes, counted once when it was accepted, and the overhead of each line. */
     private static long cost(LogStore.Chunk chunk) {
-        long bytes = 0;
-        for (int i = 0; i < chunk.size(); i++) {
-            bytes += chunk.texts()[i].length() + LINE_OVERHEAD;
-        }
-        return bytes;
+        return chunk.bytes() + chunk.size() * LINE_OVERHEAD;
     }
 
     /**
